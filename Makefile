@@ -1,0 +1,35 @@
+# gr-rfclassify: `make run` and `make test` set everything up first (scripts/setup.sh is idempotent).
+PY     := .venv/bin/python
+PYTEST := .venv/bin/pytest
+
+.PHONY: setup run test lint format bench clean help
+
+help:
+	@echo "make run    set up if needed, then run the project's main job"
+	@echo "make test   set up if needed, then run the whole test suite"
+	@echo "make setup  install Debian packages (if missing), create .venv, install the project"
+	@echo "make lint   ruff check + format check"
+	@echo "make bench  frontend benchmark (JSON)"
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	@bash scripts/demo.sh
+
+test: setup
+	$(PYTEST) -q
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: setup
+	.venv/bin/rfclassify bench frontend --json
+
+clean:
+	rm -rf build dist out .pytest_cache .ruff_cache
