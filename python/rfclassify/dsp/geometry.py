@@ -3,9 +3,13 @@
 The frontend never loops over frames in Python, so it needs a layout that numpy can express with
 one strided view: ``frames = width * frames_per_column`` frames of ``nfft`` samples at a constant
 integer ``hop``, centred in the window. Each column then pools exactly ``frames_per_column``
-consecutive frames (a reshape, no ragged bins). When the window is longer than the frames can
-span (automatic ``frames_per_column`` never lets that happen by more than ``frames - 1``
-samples), the unused samples are split evenly between both ends.
+consecutive frames (a reshape, no ragged bins).
+
+An integer hop rarely fits the window exactly. With several frames per column (long windows, the
+common case) the hop is rounded down and the few samples left over, fewer than ``frames``
+(under 2/nfft of the window, 0.25 % by default), are split evenly between both ends. With one
+frame per column (short windows, overlapping frames) rounding down could miss several percent, so
+the hop is rounded up instead and the window is zero-padded evenly at both ends (``offset < 0``).
 """
 
 from __future__ import annotations
@@ -35,7 +39,11 @@ class StftGeometry:
         nfft, width = config.nfft, config.width
         k = config.frames_per_column or max(1, math.ceil(length / (width * nfft)))
         frames = width * k
-        hop = (length - nfft) // (frames - 1)
+        if k == 1:
+            hop = math.ceil((length - nfft) / (frames - 1))
+        else:
+            hop = (length - nfft) // (frames - 1)
+        # Negative when padded: the first frame starts before the window.
         offset = ((length - nfft) - (frames - 1) * hop) // 2
         return cls(
             sample_rate=float(sample_rate),
@@ -63,10 +71,20 @@ class StftGeometry:
         return max(1, self.height // self.nfft)
 
     @property
+    def span(self) -> int:
+        """Samples from the first frame's start to the last frame's end."""
+        return (self.frames - 1) * self.hop + self.nfft
+
+    @property
+    def pad_before(self) -> int:
+        """Zeros in front of the window (only when the frames overhang it)."""
+        return max(0, -self.offset)
+
+    @property
     def coverage(self) -> float:
         """Fraction of the window's samples that enter at least one frame."""
-        spanned = (self.frames - 1) * self.hop + self.nfft
-        covered = spanned if self.hop <= self.nfft else self.frames * self.nfft
+        covered = self.span if self.hop <= self.nfft else self.frames * self.nfft
+        covered -= max(0, self.span - self.window_length)  # the zero padding is not signal
         return min(covered, self.window_length) / self.window_length
 
     # -- pixel <-> physical units ---------------------------------------------------------------
@@ -94,7 +112,7 @@ class StftGeometry:
         k = self.frames_per_column
         first = self.offset + column * k * self.hop
         last = self.offset + ((column + 1) * k - 1) * self.hop + self.nfft
-        return first, last
+        return max(first, 0), min(last, self.window_length)
 
     def column_times(self) -> np.ndarray:
         """Centre time (s, from the window's first sample) of each image column."""

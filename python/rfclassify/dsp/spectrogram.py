@@ -107,6 +107,7 @@ class Frontend:
         np.maximum(rows, floor, out=rows)
         np.log10(rows, out=rows)
         rows *= np.float32(10.0)
+        np.maximum(rows, np.float32(self.config.db_floor), out=rows)  # exact floor after rounding
         return rows, valid
 
     # -- the heavy part -----------------------------------------------------------------------
@@ -131,9 +132,17 @@ class Frontend:
     def _pool_window(self, window: np.ndarray, geo: StftGeometry, out: np.ndarray) -> None:
         """Time-pooled power per FFT bin, ``out[column, bin]``, for one window."""
         nfft, k, hop = geo.nfft, geo.frames_per_column, geo.hop
-        iq = window.view(np.float32)[2 * geo.offset :]
         cols_per_block = max(1, _BLOCK_BYTES // (k * nfft * 8))
-        scratch = self._scratch(min(cols_per_block, geo.width) * k * 2 * nfft)
+        block_floats = min(cols_per_block, geo.width) * k * 2 * nfft
+        scratch = self._scratch(block_floats + (2 * geo.span if geo.pad_before else 0))
+        if geo.pad_before:
+            # Short window, overlapping frames: zero-pad so the frames cover every sample.
+            iq = scratch[block_floats : block_floats + 2 * geo.span]
+            iq[:] = 0.0
+            start = 2 * geo.pad_before
+            iq[start : start + 2 * geo.window_length] = window.view(np.float32)
+        else:
+            iq = window.view(np.float32)[2 * geo.offset :]
         mean = self.config.time_pooling == "mean"
         scale = np.float32(1.0 / (self._taper_gain**2 * (k if mean else 1)))
         for c0 in range(0, geo.width, cols_per_block):
