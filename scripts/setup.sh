@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 SYS_PY=/usr/bin/python3
 VENV=.venv
 STAMP="$VENV/.rfclassify-installed"
-APT_PACKAGES=(gnuradio python3-soapysdr python3-zmq python3-venv python3-pip)
+# cmake + g++: the GNU Radio-style CMake install (gr_modtool layout) and its test.
+APT_PACKAGES=(gnuradio python3-soapysdr python3-zmq python3-venv python3-pip cmake g++)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -33,7 +34,7 @@ as_root() {
 }
 
 system_ready() {
-    [ -x "$SYS_PY" ] &&
+    [ -x "$SYS_PY" ] && command -v cmake >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 &&
         "$SYS_PY" -c 'from gnuradio import gr; import SoapySDR, zmq, venv, ensurepip' >/dev/null 2>&1
 }
 

@@ -1,0 +1,1 @@
+"""The verbs of the ``rfclassify`` command, one module each (``register`` + ``run``)."""

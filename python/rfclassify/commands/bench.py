@@ -1,0 +1,86 @@
+"""``rfclassify bench``: measured speed, always against a baseline from the same run."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import (
+    add_frontend_arguments,
+    frontend_from_args,
+    positive_float,
+    positive_int,
+    print_json,
+)
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "bench",
+        help="benchmarks (frontend; models and stream come with the performance work)",
+        description="Benchmarks. Each prints a table, or one JSON object with --json.",
+    )
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+
+    fe = kinds.add_parser(
+        "frontend",
+        help="spectrogram frontend throughput (MS/s) vs a per-window scipy baseline",
+        description=(
+            "Run the spectrogram frontend on batches of IQ windows and report sustained "
+            "throughput in MS/s (million complex samples per second), pinned to --cores CPUs, "
+            "with the speed-up over a straightforward per-window scipy.signal.spectrogram "
+            "baseline measured in the same run."
+        ),
+    )
+    fe.add_argument(
+        "--rate", type=positive_float, default=30.72e6, help="sample rate (default: %(default)g)"
+    )
+    fe.add_argument("--batch", type=positive_int, default=8, help="windows per call (default: 8)")
+    fe.add_argument(
+        "--seconds", type=positive_float, default=3.0, help="measuring time (default: 3)"
+    )
+    fe.add_argument("--workers", type=positive_int, default=1, help="frontend threads (default: 1)")
+    fe.add_argument(
+        "--cores", type=positive_int, default=1, help="CPUs to pin the process to (default: 1)"
+    )
+    fe.add_argument("--no-baseline", action="store_true", help="skip the baseline measurement")
+    fe.add_argument("--json", action="store_true", help="print one JSON object")
+    add_frontend_arguments(fe)
+    fe.set_defaults(run=lambda args: run_frontend(args, fe))
+
+
+def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ..bench.frontend import run_frontend_bench
+    from ..errors import RfclassifyError
+
+    config = frontend_from_args(args, parser)
+    try:
+        config.check_rate(args.rate)
+    except ValueError as exc:
+        raise RfclassifyError(str(exc)) from None
+    result = run_frontend_bench(
+        config,
+        rate=args.rate,
+        batch=args.batch,
+        seconds=args.seconds,
+        workers=args.workers,
+        cores=args.cores,
+        baseline=not args.no_baseline,
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    print(
+        f"frontend: {result['msps']:.1f} MS/s (min {result['msps_min']:.1f}, max "
+        f"{result['msps_max']:.1f}, {result['runs']} runs) on {result['cores']} core(s), "
+        f"{result['workers']} worker(s)"
+    )
+    print(
+        f"  {result['window_samples']} samples/window at {result['rate_msps']:g} MS/s -> "
+        f"{config.height}x{config.width}: {result['realtime_factor']:.1f}x real time"
+    )
+    if "baseline_msps" in result:
+        print(
+            f"  baseline (per-window scipy.signal.spectrogram): {result['baseline_msps']:.1f} "
+            f"MS/s -> speed-up {result['speedup_vs_baseline']:.1f}x"
+        )
+    return 0

@@ -1,0 +1,152 @@
+"""Argument groups that several verbs share, declared once so the verbs cannot drift apart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..dsp import FrontendConfig
+from ..errors import RfclassifyError
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 0")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be >= 1")
+    return value
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """``128`` or ``128x256`` (height x width)."""
+    parts = text.lower().split("x")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: use N or HxW, e.g. 128x128") from None
+    if len(sizes) == 1:
+        sizes *= 2
+    if len(sizes) != 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use N or HxW, e.g. 128x128")
+    return sizes[0], sizes[1]
+
+
+def add_frontend_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "frontend", "the spectrogram the model sees (defaults: rfclassify.dsp.FrontendConfig)"
+    )
+    group.add_argument(
+        "--frontend", type=Path, metavar="JSON", help="frontend config file (a model card's)"
+    )
+    group.add_argument("--window-ms", type=positive_float, metavar="MS", help="window duration")
+    group.add_argument("--nfft", type=positive_int, help="FFT size of one STFT frame")
+    group.add_argument("--size", type=image_size, metavar="HxW", help="output image size")
+    group.add_argument(
+        "--time-pooling", choices=["mean", "max"], help="how frames combine into a column"
+    )
+
+
+def frontend_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> FrontendConfig:
+    """The config file (if any), with the command-line flags on top."""
+    config = FrontendConfig()
+    if args.frontend is not None:
+        try:
+            text = args.frontend.read_text()
+        except OSError as exc:
+            raise RfclassifyError(f"{args.frontend}: cannot read ({exc.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RfclassifyError(f"{args.frontend}: not valid JSON ({exc})") from None
+        # A model card carries the frontend under "frontend"; a bare config is accepted too.
+        if isinstance(data, dict) and isinstance(data.get("frontend"), dict):
+            data = data["frontend"]
+        try:
+            config = FrontendConfig.from_dict(data) if isinstance(data, dict) else None
+        except (TypeError, ValueError) as exc:
+            raise RfclassifyError(f"{args.frontend}: {exc}") from None
+        if config is None:
+            raise RfclassifyError(f"{args.frontend}: a frontend config must be a JSON object")
+    changes: dict[str, object] = {}
+    if args.window_ms is not None:
+        changes.update(window_ms=args.window_ms, window_samples=None)
+    if args.nfft is not None:
+        changes["nfft"] = args.nfft
+    if args.size is not None:
+        changes["height"], changes["width"] = args.size
+    if args.time_pooling is not None:
+        changes["time_pooling"] = args.time_pooling
+    try:
+        return config.replace(**changes)
+    except ValueError as exc:
+        parser.error(str(exc))
+        raise  # unreachable: parser.error exits
+
+
+def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "recording", type=Path, metavar="REC", help="SigMF recording (.sigmf-meta) or raw IQ file"
+    )
+    raw = parser.add_argument_group("raw IQ files (ignored for SigMF)")
+    raw.add_argument("--rate", type=positive_float, help="sample rate of a raw file (S/s)")
+    raw.add_argument(
+        "--dtype",
+        default="cf32_le",
+        help="sample format of a raw file: cf32_le (GNU Radio .cfile), ci16_le, ci8, cu8 "
+        "(rtl_sdr), cf64_le (default: %(default)s)",
+    )
+    raw.add_argument(
+        "--center-freq", type=float, metavar="HZ", help="centre frequency of a raw file"
+    )
+
+
+def open_recording_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    from ..io import open_raw, open_recording
+
+    path: Path = args.recording
+    name = path.name
+    if (
+        name.endswith((".sigmf-meta", ".sigmf-data", ".sigmf"))
+        or path.with_name(name + ".sigmf-meta").exists()
+    ):
+        return open_recording(path)
+    if args.rate is None:
+        parser.error(f"{path} is not a SigMF recording: give its sample rate with --rate")
+    return open_raw(path, args.rate, args.dtype, args.center_freq)
+
+
+def print_json(obj: object) -> None:
+    print(json.dumps(obj, indent=None, separators=(",", ":"), default=_json_default))
+
+
+def _json_default(obj: object) -> object:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, (Path,)):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
