@@ -1,4 +1,4 @@
-"""The CMake install (gr_modtool layout) puts the package where `from gnuradio import ...` finds it."""
+"""The CMake install (gr_modtool layout) serves `from gnuradio import rfclassify`."""
 
 import os
 import shutil

@@ -1,4 +1,4 @@
-"""``rfclassify synth``: write synthetic signals as SigMF recordings with ground-truth annotations."""
+"""``rfclassify synth``: synthetic signals as SigMF recordings with ground-truth annotations."""
 
 from __future__ import annotations
 
@@ -75,6 +75,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         description=f"rfclassify synth {args.signal} (seed {args.seed}, SNR {args.snr:g} dB)",
     )
     print(
-        f"wrote {meta}: {samples.size} samples at {args.rate / 1e6:g} MS/s, {len(parts)} annotations"
+        f"wrote {meta}: {samples.size} samples at {args.rate / 1e6:g} MS/s, "
+        f"{len(parts)} annotations"
     )
     return 0
