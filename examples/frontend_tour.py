@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Look at a recording the way a model will: read SigMF, cut windows, compute images.
 
-    .venv/bin/rfclassify synth testpattern --out /tmp/tp.sigmf-meta
-    .venv/bin/python examples/frontend_tour.py /tmp/tp.sigmf-meta
+.venv/bin/rfclassify synth testpattern --out /tmp/tp.sigmf-meta
+.venv/bin/python examples/frontend_tour.py /tmp/tp.sigmf-meta
 """
 
 import sys

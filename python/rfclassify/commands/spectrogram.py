@@ -83,7 +83,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         args.out,
         start_time=first / rec.sample_rate,
         center_freq=rec.center_freq,
-        title=f"{rec.path.name}",
+        title=(rec.meta_path or rec.path).name,
         colorbar_label="normalised model input"
         if args.view == "model"
         else "power per row (dBFS, averaged over the column)",
@@ -106,7 +106,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print_json(summary)
     else:
         print(
-            f"wrote {args.out}: {count} windows of {length / rec.sample_rate * 1e3:g} ms "
+            f"wrote {args.out}: {count} window{'s' if count != 1 else ''} of "
+            f"{length / rec.sample_rate * 1e3:g} ms "
             f"at {rec.sample_rate / 1e6:g} MS/s, {config.height}x{config.width} each"
         )
     return 0

@@ -82,7 +82,7 @@ def render_spectrogram(
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("frequency (MHz)" if center_freq else "baseband frequency (MHz)")
     subtitle = (
-        f"{rate / 1e6:g} MS/s, {n} x {window_s * 1e3:g} ms windows, "
+        f"{rate / 1e6:g} MS/s, {n} x {window_s * 1e3:g} ms window{'s' if n != 1 else ''}, "
         f"{geo.height}x{geo.width} px each, nfft {geo.nfft}, {geo.frames_per_column} frames/column"
     )
     ax.set_title(f"{title}\n{subtitle}" if title else subtitle, fontsize=9)
