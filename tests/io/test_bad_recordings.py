@@ -209,13 +209,57 @@ def test_directories_instead_of_files(make_recording, tmp_path):
     fails(data_of(base), "is a directory", open_recording, base)
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads anything")
-def test_unreadable_files(make_recording):
-    base = make_recording(data=bytes(16))
-    data_of(base).chmod(0)
-    fails(data_of(base), "permission denied", open_recording, base)
-    meta_of(base).chmod(0)
-    fails(meta_of(base), "permission denied", open_recording, base)
+_UNREADABLE_CHECK = """
+import sys
+from rfclassify.errors import RecordingError
+from rfclassify.io import open_recording
+try:
+    open_recording(sys.argv[1])
+except RecordingError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_unreadable_files(tmp_path):
+    """Root reads anything, so under root (CI) the check runs as the unprivileged `nobody`."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from rfclassify.io import write_recording
+
+    # tmp_path's parents are private to root; nobody needs a world-traversable folder.
+    folder = Path(tempfile.mkdtemp(prefix="rfclassify-perm-"))
+    try:
+        folder.chmod(0o755)
+        base = folder / "rec"
+        write_recording(base, np.zeros(16, np.complex64), 1e6)
+        for f in (meta_of(base), data_of(base)):
+            f.chmod(0o644)
+
+        def message() -> str:
+            proc = subprocess.run(
+                [sys.executable, "-c", _UNREADABLE_CHECK, str(base)],
+                capture_output=True,
+                text=True,
+                user=65534 if os.geteuid() == 0 else None,
+                cwd=folder,
+            )
+            assert proc.returncode == 0, proc.stderr
+            return proc.stdout.strip()
+
+        assert message() == ""  # readable: opens fine
+        data_of(base).chmod(0)
+        assert message().startswith(f"{data_of(base)}: ")
+        assert "permission denied" in message()
+        meta_of(base).chmod(0)
+        assert message().startswith(f"{meta_of(base)}: ")
+        assert "permission denied" in message()
+    finally:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_raw_file_problems(tmp_path):
