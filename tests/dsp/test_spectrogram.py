@@ -239,3 +239,18 @@ def test_short_window_edges_are_seen(edge):
     db, _ = fe.power_db(x, rate)
     expected_col = 0 if edge == "start" else geo.width - 1
     assert db[0][geo.row_of_frequency(f), expected_col] > -60
+
+
+@pytest.mark.parametrize("overlap", [0.0, 0.25, 0.5, 0.75])
+@pytest.mark.parametrize("rate", [1.92e6, 30.72e6])
+def test_requested_overlap_is_honoured_and_frames_tile_the_columns(overlap, rate):
+    cfg = FrontendConfig(window_ms=20.0, overlap=overlap)
+    fe = Frontend(cfg)
+    geo = fe.geometry(rate)
+    assert geo.overlap >= overlap
+    assert geo.hop <= cfg.nfft * (1 - overlap)
+    # ... but not needlessly more overlap than asked (costs FFTs): within one frame per column.
+    frames_needed = (geo.window_length - cfg.nfft) / (cfg.nfft * (1 - overlap)) + 1
+    assert geo.frames < frames_needed + cfg.width
+    img = fe(noise(geo.window_length), rate)
+    assert img.shape == (1, 1, cfg.height, cfg.width)

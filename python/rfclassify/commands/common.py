@@ -63,6 +63,9 @@ def add_frontend_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--window-ms", type=positive_float, metavar="MS", help="window duration")
     group.add_argument("--nfft", type=positive_int, help="FFT size of one STFT frame")
+    group.add_argument(
+        "--overlap", type=float, metavar="FRACTION", help="least overlap of STFT frames, 0..<1"
+    )
     group.add_argument("--size", type=image_size, metavar="HxW", help="output image size")
     group.add_argument(
         "--time-pooling", choices=["mean", "max"], help="how frames combine into a column"
@@ -95,6 +98,8 @@ def frontend_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser
         changes.update(window_ms=args.window_ms, window_samples=None)
     if args.nfft is not None:
         changes["nfft"] = args.nfft
+    if args.overlap is not None:
+        changes["overlap"] = args.overlap
     if args.size is not None:
         changes["height"], changes["width"] = args.size
     if args.time_pooling is not None:

@@ -41,9 +41,13 @@ class FrontendConfig:
         window_samples: fixed window length in samples (its duration then depends on the rate).
         nfft: FFT size of one STFT frame.
         window: frame taper, any name ``scipy.signal.get_window`` knows (``"hann"``, ...).
+        overlap: least fraction by which consecutive frames overlap (0 <= overlap < 1): the hop
+            is at most ``nfft * (1 - overlap)``, shortened just enough that the frames tile the
+            image columns exactly (see ``StftGeometry``). 0 suits the default heavy time pooling:
+            overlap would cost FFTs and show nothing a pooled column does not.
         frames_per_column: STFT frames pooled into one image column; ``None`` picks the smallest
-            count whose frames cover the whole window (frames overlap slightly rather than leave
-            gaps). With ``1`` every column is one frame and frames may overlap heavily.
+            count that honours ``overlap`` and covers the whole window (frames then overlap
+            slightly rather than leave gaps). With ``1`` every column is one frame.
         time_pooling: how the frames of a column combine: ``"mean"`` (average power, what a
             spectrum analyser's averaging shows) or ``"max"`` (peak hold: keeps short bursts).
         height, width: output image size; every rate and window length gives exactly this.
@@ -65,6 +69,7 @@ class FrontendConfig:
     window_samples: int | None = None
     nfft: int = 256
     window: str = "hann"
+    overlap: float = 0.0
     frames_per_column: int | None = None
     time_pooling: TimePooling = "mean"
     height: int = 128
@@ -100,6 +105,8 @@ class FrontendConfig:
             bad(f"window_samples={self.window_samples} is shorter than nfft={self.nfft}")
         if self.nfft < 8:
             bad(f"nfft={self.nfft} is below 8")
+        if not 0.0 <= self.overlap < 1.0:
+            bad(f"overlap={self.overlap} must be in [0, 1)")
         if self.frames_per_column is not None and self.frames_per_column < 1:
             bad("frames_per_column must be >= 1 (or null for automatic)")
         if self.time_pooling not in ("mean", "max"):

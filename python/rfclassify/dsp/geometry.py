@@ -37,7 +37,10 @@ class StftGeometry:
     def plan(cls, config: FrontendConfig, sample_rate: float) -> StftGeometry:
         length = config.window_length(sample_rate)
         nfft, width = config.nfft, config.width
-        k = config.frames_per_column or max(1, math.ceil(length / (width * nfft)))
+        hop_target = max(1, math.floor(nfft * (1.0 - config.overlap)))
+        k = config.frames_per_column or max(
+            1, math.ceil(((length - nfft) / hop_target + 1) / width)
+        )
         frames = width * k
         if k == 1:
             hop = math.ceil((length - nfft) / (frames - 1))
@@ -69,6 +72,11 @@ class StftGeometry:
     def rows_per_bin(self) -> int:
         """Image rows showing the same FFT bin (when the FFT is smaller than the image)."""
         return max(1, self.height // self.nfft)
+
+    @property
+    def overlap(self) -> float:
+        """Actual fraction by which consecutive frames overlap (0 when they leave gaps)."""
+        return max(0.0, 1.0 - self.hop / self.nfft)
 
     @property
     def span(self) -> int:
