@@ -179,3 +179,11 @@ def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     path.with_suffix(".sigmf-data").write_bytes(b"\0" * 64)
     return path
+
+
+@pytest.mark.parametrize("rate", ["nan", "inf", "0", "fast"])
+def test_numbers_must_be_finite_and_in_range(rate, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", "frontend", "--rate", rate])
+    assert exc.value.code == 2
+    assert f"'{rate}'" in capsys.readouterr().err
