@@ -1,0 +1,111 @@
+"""Building blocks LTE and NR share: the Gold sequence, QAM mapping, OFDM modulation.
+
+LTE (TS 36.211) and NR (TS 38.211) define the pseudo-random sequence and the modulation mappers
+identically, so both generators use this one implementation.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+_NC = 1600  # TS 36.211 §7.2 / TS 38.211 §5.2.1
+
+
+def _lfsr31(init: np.ndarray, taps: tuple[int, ...], length: int) -> np.ndarray:
+    """Binary LFSR x(n+31) = XOR of x(n+t) over ``taps``, 28 new bits per numpy step.
+
+    Each new bit depends only on bits at least 28 places back (the largest tap is 3), so a block
+    of 28 can be computed from bits that already exist.
+    """
+    x = np.zeros(length + 31, dtype=np.uint8)
+    x[:31] = init
+    for n in range(0, length, 28):
+        m = min(28, length - n)
+        acc = x[n + taps[0] : n + taps[0] + m].copy()
+        for t in taps[1:]:
+            acc ^= x[n + t : n + t + m]
+        x[n + 31 : n + 31 + m] = acc
+    return x
+
+
+@lru_cache(maxsize=8)
+def _x1(length: int) -> np.ndarray:
+    init = np.zeros(31, dtype=np.uint8)
+    init[0] = 1
+    return _lfsr31(init, (0, 3), length)
+
+
+def gold_sequence(c_init: int, length: int) -> np.ndarray:
+    """The length-31 Gold sequence c(n), n = 0..length-1, as uint8 bits (TS 36.211 §7.2).
+
+    x1 starts at 1, 0, ..., 0; x2 starts at the bits of ``c_init`` (LSB first); c(n) is
+    x1(n + 1600) XOR x2(n + 1600).
+    """
+    if not 0 <= c_init < 2**31:
+        raise ValueError(f"c_init={c_init} must fit in 31 bits")
+    total = length + _NC
+    x1 = _x1(total)
+    init = ((c_init >> np.arange(31)) & 1).astype(np.uint8)
+    x2 = _lfsr31(init, (0, 1, 2, 3), total)
+    return x1[_NC:total] ^ x2[_NC:total]
+
+
+def qpsk_from_bits(bits: np.ndarray) -> np.ndarray:
+    """QPSK of bit pairs (TS 36.211 §7.1.2): ((1-2b0) + j(1-2b1)) / sqrt 2."""
+    b = np.asarray(bits, dtype=np.float32).reshape(-1, 2)
+    return ((1 - 2 * b[:, 0]) + 1j * (1 - 2 * b[:, 1])).astype(np.complex64) / np.float32(
+        np.sqrt(2)
+    )
+
+
+QAM_ORDERS = {"QPSK": 2, "16QAM": 4, "64QAM": 6, "256QAM": 8}
+
+
+def qam_from_bits(bits: np.ndarray, modulation: str) -> np.ndarray:
+    """Gray-mapped QAM of unit average power (TS 36.211 §7.1 / TS 38.211 §5.1).
+
+    The standards' tables are the nested form below: for 64QAM,
+    I = (1-2b0) * (4 - (1-2b2) * (2 - (1-2b4))) / sqrt 42, and Q likewise from b1, b3, b5.
+    """
+    q = QAM_ORDERS.get(modulation)
+    if q is None:
+        raise ValueError(f"unknown modulation {modulation!r}; use one of {sorted(QAM_ORDERS)}")
+    s = 1.0 - 2.0 * np.asarray(bits, dtype=np.float32).reshape(-1, q)
+    half = q // 2
+    i_amp = np.ones(s.shape[0], dtype=np.float32)
+    q_amp = np.ones(s.shape[0], dtype=np.float32)
+    for level in range(1, half):  # innermost (last bits, smallest step) first
+        bit = 2 * (half - level)
+        i_amp = 2.0**level - s[:, bit] * i_amp
+        q_amp = 2.0**level - s[:, bit + 1] * q_amp
+    norm = np.sqrt(2.0 * (4.0**half - 1) / 3.0)
+    return ((s[:, 0] * i_amp + 1j * s[:, 1] * q_amp) / norm).astype(np.complex64)
+
+
+def random_qam(rng: np.random.Generator, count: int, modulation: str) -> np.ndarray:
+    """``count`` random symbols of ``modulation`` (random payload bits)."""
+    bits = rng.integers(0, 2, size=count * QAM_ORDERS[modulation], dtype=np.uint8)
+    return qam_from_bits(bits, modulation)
+
+
+def ofdm_modulate(spectra: np.ndarray, cp_lengths: np.ndarray) -> np.ndarray:
+    """Time signal of OFDM symbols given in FFT bin order, each with its own cyclic prefix.
+
+    ``spectra`` is ``(symbols, nfft)`` (bin 0 = DC), ``cp_lengths`` one CP length per symbol
+    (LTE and NR lengthen some symbols' CP). One inverse FFT for all symbols, one gather for all
+    CPs: no Python loop over symbols. The output is scaled so that unit-power subcarriers give
+    unit power per subcarrier-occupied fraction (``ifft * sqrt(nfft)``).
+    """
+    spectra = np.asarray(spectra)
+    nsym, nfft = spectra.shape
+    cp = np.asarray(cp_lengths, dtype=np.int64)
+    if cp.shape != (nsym,):
+        raise ValueError(f"need one CP length per symbol: {cp.shape} vs {nsym} symbols")
+    body = np.fft.ifft(spectra, axis=1) * np.sqrt(nfft)
+    lengths = cp + nfft
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    symbol = np.repeat(np.arange(nsym), lengths)
+    position = np.arange(lengths.sum()) - np.repeat(starts + cp, lengths)  # -cp .. nfft-1
+    return body[symbol, position % nfft].astype(np.complex64)
