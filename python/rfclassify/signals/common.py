@@ -6,9 +6,38 @@ identically, so both generators use this one implementation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+
+CLASSES = ("LTE", "NR", "Noise", "Other")
+
+
+@dataclass
+class Waveform:
+    """One generated signal at its native rate, before any channel or placement.
+
+    ``occupied_bandwidth`` (Hz, centred on 0 Hz unless ``params`` says otherwise) is the band the
+    SNR is defined over; ``params`` holds every generation parameter, JSON-ready, so a dataset can
+    be sliced by any of them.
+    """
+
+    samples: np.ndarray
+    sample_rate: float
+    label: str
+    occupied_bandwidth: float
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.label not in CLASSES:
+            raise ValueError(f"label {self.label!r} is not one of {CLASSES}")
+        self.samples = np.asarray(self.samples, dtype=np.complex64)
+
+    @property
+    def duration(self) -> float:
+        return self.samples.size / self.sample_rate
 
 _NC = 1600  # TS 36.211 §7.2 / TS 38.211 §5.2.1
 
