@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+from scipy.signal import welch
+
+from rfclassify.signals.common import Waveform
+from rfclassify.signals.placement import combine, place, rational_ratio, resample
+
+
+def tone_waveform(freq, rate, seconds=0.01, bandwidth=1e3):
+    n = round(rate * seconds)
+    x = np.exp(2j * np.pi * freq * np.arange(n) / rate)
+    return Waveform(x, rate, "Other", bandwidth, {"kind": "cw"})
+
+
+def wideband_waveform(rate, bandwidth, seconds=0.02, seed=0):
+    """Flat noise-like carrier of the given bandwidth (an OFDM stand-in)."""
+    rng = np.random.default_rng(seed)
+    n = round(rate * seconds)
+    spec = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    f = np.fft.fftfreq(n, 1 / rate)
+    spec[np.abs(f) > bandwidth / 2] = 0
+    return Waveform(np.fft.ifft(spec), rate, "LTE", bandwidth)
+
+
+def peak_frequency(x, rate):
+    f, p = welch(x, fs=rate, nperseg=4096, return_onesided=False)
+    return f[np.argmax(p)]
+
+
+def test_3gpp_rates_resample_with_exact_small_ratios():
+    assert rational_ratio(30.72e6, 15.36e6) == 2
+    assert rational_ratio(61.44e6, 23.04e6) == pytest.approx(8 / 3)
+    assert rational_ratio(2.4e6, 30.72e6) == pytest.approx(2.4 / 30.72)
+    x = np.ones(1000, np.complex64)
+    assert resample(x, 15.36e6, 30.72e6).size == 2000
+
+
+@pytest.mark.parametrize(
+    "native,capture,offset",
+    [(15.36e6, 30.72e6, 5e6), (30.72e6, 30.72e6, -3e6), (30.72e6, 7.68e6, 1e6)],
+)
+def test_a_tone_lands_at_its_frequency_plus_the_offset(native, capture, offset):
+    w = place(tone_waveform(2e6, native), capture, offset)
+    assert w.sample_rate == capture
+    target = 2e6 + offset
+    if abs(target) < capture / 2:
+        assert peak_frequency(w.samples, capture) == pytest.approx(target, abs=capture / 4096 * 2)
+    assert w.samples.size == pytest.approx(0.01 * capture, abs=2)
+
+
+def test_partial_view_of_a_wide_carrier_fills_the_narrow_capture_without_aliasing():
+    # An RTL-SDR at 2.4 MS/s inside an 18 MHz-wide carrier: flat in band, nothing folded in.
+    carrier = wideband_waveform(30.72e6, 18e6)
+    w = place(carrier, 2.4e6, offset_hz=4e6)
+    f, p = welch(w.samples, fs=2.4e6, nperseg=1024, return_onesided=False, detrend=False)
+    inband = p[np.abs(f) < 0.9e6]
+    assert inband.max() / inband.min() < 10 ** (3 / 10)  # within 3 dB
+    assert w.occupied_bandwidth == pytest.approx(2.4e6)
+    assert w.params["visible_fraction"] == pytest.approx(2.4 / 18)
+
+
+def test_a_carrier_at_the_edge_is_cut_by_the_view():
+    carrier = wideband_waveform(15.36e6, 9e6)
+    w = place(carrier, 15.36e6, offset_hz=6e6)  # 1.5..10.5 MHz: only 1.5..7.68 visible
+    assert w.occupied_bandwidth == pytest.approx(7.68e6 - 1.5e6)
+    f, p = welch(w.samples, fs=15.36e6, nperseg=1024, return_onesided=False)
+    assert p[(f > -7e6) & (f < 0.5e6)].mean() < p[(f > 2.5e6) & (f < 7e6)].mean() / 100
+
+
+def test_offsets_outside_the_band_are_refused():
+    with pytest.raises(ValueError, match="outside"):
+        place(tone_waveform(0, 1.92e6, bandwidth=1e5), 1.92e6, offset_hz=1.1e6)
+
+
+def test_two_carriers_side_by_side_keep_their_requested_powers():
+    a = place(wideband_waveform(15.36e6, 9e6, seed=1), 30.72e6, -7e6)
+    b = place(wideband_waveform(15.36e6, 9e6, seed=2), 30.72e6, +7e6)
+    mix = combine([a, b], [0.0, -6.0])
+    f, p = welch(mix, fs=30.72e6, nperseg=2048, return_onesided=False)
+    left = p[(f > -10e6) & (f < -4e6)].mean()
+    right = p[(f > 4e6) & (f < 10e6)].mean()
+    assert 10 * np.log10(left / right) == pytest.approx(6.0, abs=0.5)
+    with pytest.raises(ValueError, match="share one rate"):
+        combine([a, tone_waveform(0, 1.92e6)])
