@@ -53,8 +53,10 @@ def test_partial_view_of_a_wide_carrier_fills_the_narrow_capture_without_aliasin
     carrier = wideband_waveform(30.72e6, 18e6)
     w = place(carrier, 2.4e6, offset_hz=4e6)
     f, p = welch(w.samples, fs=2.4e6, nperseg=1024, return_onesided=False, detrend=False)
-    inband = p[np.abs(f) < 0.9e6]
-    assert inband.max() / inband.min() < 10 ** (3 / 10)  # within 3 dB
+    order = np.argsort(f)
+    f, p = f[order], p[order]
+    bands = [p[(f >= lo) & (f < lo + 0.3e6)].mean() for lo in np.arange(-0.9e6, 0.9e6, 0.3e6)]
+    assert 10 * np.log10(max(bands) / min(bands)) < 1.0  # flat within 1 dB across the view
     assert w.occupied_bandwidth == pytest.approx(2.4e6)
     assert w.params["visible_fraction"] == pytest.approx(2.4 / 18)
 
