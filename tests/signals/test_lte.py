@@ -197,7 +197,9 @@ def test_idle_cell_sends_only_sync_crs_and_pbch(cfg):
     sparse = lte_downlink(LteConfig(**{**cfg.to_dict(), "control": "sparse"}), 20e-3, rng=1)
     energy = np.abs(_demodulate(sparse.samples, cfg, n_sym)) ** 2
     extra = (energy > 1e-6 * energy.max()) & ~_idle_allowed(cfg, n_sym, 0)
-    in_control = np.isin(np.nonzero(extra)[0] % (2 * cfg.symbols_per_slot), range(cfg.cfi))
+    in_control = np.isin(
+        np.nonzero(extra)[0] % (2 * cfg.symbols_per_slot), range(cfg.control_symbols)
+    )
     assert extra.any() and in_control.all()
 
 
@@ -257,6 +259,7 @@ def test_every_cyclic_prefix_repeats_its_symbol_tail(cp):
         ({"ports": 4}, "ports=4"),
         ({"cfi": 0}, "cfi=0"),
         ({"load": 1.5}, "load="),
+        ({"load": True}, "load="),
         ({"modulation": "8PSK"}, "modulation="),
         ({"control": "busy"}, "control="),
         ({"crs_boost_db": float("nan")}, "crs_boost_db"),

@@ -75,7 +75,9 @@ class LteConfig:
                 raise ValueError(f"{name}={value} is outside {lo}..{hi}")
         if self.cp not in ("normal", "extended"):
             raise ValueError(f"cp={self.cp!r}; use 'normal' or 'extended'")
-        if not (isinstance(self.load, (int, float)) and 0.0 <= self.load <= 1.0):
+        if isinstance(self.load, bool) or not (
+            isinstance(self.load, (int, float)) and 0.0 <= self.load <= 1.0
+        ):
             raise ValueError(f"load={self.load!r} must be a number in [0, 1]")
         if self.modulation != "random" and self.modulation not in QAM_ORDERS:
             raise ValueError(
