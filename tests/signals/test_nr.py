@@ -59,6 +59,23 @@ def test_pss_sss_sequences_are_the_standard_ones() -> None:
     assert np.abs(cross - np.eye(1008)).max() < 0.2
 
 
+def _mseq(tap: int, init: list[int]) -> np.ndarray:
+    x = list(init)
+    while len(x) < 127:
+        x.append((x[-7 + tap] + x[-7]) % 2)
+    return 1 - 2 * np.array(x)
+
+
+@pytest.mark.parametrize(("n_id_1", "n_id_2"), [(0, 0), (111, 1), (112, 2), (335, 1)])
+def test_pss_sss_match_the_spec_formulas(n_id_1: int, n_id_2: int) -> None:
+    n = np.arange(127)
+    d_pss = _mseq(4, [0, 1, 1, 0, 1, 1, 1])[(n + 43 * n_id_2) % 127]
+    np.testing.assert_array_equal(pss(n_id_2), d_pss)
+    m0, m1 = 15 * (n_id_1 // 112) + 5 * n_id_2, n_id_1 % 112
+    x0, x1 = _mseq(4, [1, 0, 0, 0, 0, 0, 0]), _mseq(1, [1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(sss(n_id_1, n_id_2), x0[(n + m0) % 127] * x1[(n + m1) % 127])
+
+
 def test_ssb_symbol_starts_by_case() -> None:
     np.testing.assert_array_equal(ssb_symbol_starts("A"), [2, 8, 16, 22])
     np.testing.assert_array_equal(ssb_symbol_starts("B"), [4, 8, 16, 20])
