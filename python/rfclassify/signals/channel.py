@@ -1,0 +1,326 @@
+"""The radio channel and the receiver's own impairments, applied to a generated ``Waveform``.
+
+A classifier trained on clean synthesis fails on air; this module puts back what the air and the
+front end add, in the order a receiver meets them:
+
+1. multipath with Rayleigh fading per tap and Doppler: the 3GPP power-delay profiles EPA, EVA,
+   ETU (TS 36.104 Annex B.2) and TDL-A/B/C (TS 38.901 §7.7.2, delays scaled by a delay spread);
+2. AWGN, with the SNR defined over the occupied bandwidth (see ``add_awgn``);
+3. the local oscillator: carrier frequency offset and Wiener phase noise;
+4. the IQ demodulator: gain and phase imbalance, then a DC offset;
+5. the ADC clock: a sample-rate offset, by resampling (the sample count changes by the ppm).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+from .common import Waveform
+
+# (delay in ns, power in dB) per tap. TS 36.104 Table B.2-2/3/4.
+_LTE_PROFILES = {
+    "EPA": ((0, 30, 70, 90, 110, 190, 410), (0, -1, -2, -3, -8, -17.2, -20.8)),
+    "EVA": (
+        (0, 30, 150, 310, 370, 710, 1090, 1730, 2510),
+        (0, -1.5, -1.4, -3.6, -0.6, -9.1, -7, -12, -16.9),
+    ),
+    "ETU": (
+        (0, 50, 120, 200, 230, 500, 1600, 2300, 5000),
+        (-1, -1, -1, 0, 0, 0, -3, -5, -7),
+    ),
+}
+# (normalised delay, power in dB) per tap. TS 38.901 Tables 7.7.2-1, -2, -3 (all Rayleigh).
+# fmt: off
+_TDL_PROFILES = {
+    "TDL-A": (
+        (0, 0.3819, 0.4025, 0.5868, 0.4610, 0.5375, 0.6708, 0.5750, 0.7618, 1.5375, 1.8978,
+         2.2242, 2.1718, 2.4942, 2.5119, 3.0582, 4.0810, 4.4579, 4.5695, 4.7966, 5.0066, 5.3043,
+         9.6586),
+        (-13.4, 0, -2.2, -4, -6, -8.2, -9.9, -10.5, -7.5, -15.9, -6.6, -16.7, -12.4, -15.2, -10.8,
+         -11.3, -12.7, -16.2, -18.3, -18.9, -16.6, -19.9, -29.7),
+    ),
+    "TDL-B": (
+        (0, 0.1072, 0.2155, 0.2095, 0.2870, 0.2986, 0.3752, 0.5055, 0.3681, 0.3697, 0.5700,
+         0.5283, 1.1021, 1.2756, 1.5474, 1.7842, 2.0169, 2.8294, 3.0219, 3.6187, 4.1067, 4.2790,
+         4.7834),
+        (0, -2.2, -4, -3.2, -9.8, -1.2, -3.4, -5.2, -7.6, -3, -8.9, -9, -4.8, -5.7, -7.5, -1.9,
+         -7.6, -12.2, -9.8, -11.4, -14.9, -9.2, -11.3),
+    ),
+    "TDL-C": (
+        (0, 0.2099, 0.2219, 0.2329, 0.2176, 0.6366, 0.6448, 0.6560, 0.6584, 0.7935, 0.8213,
+         0.9336, 1.2285, 1.3083, 2.1704, 2.7105, 4.2589, 4.6003, 5.4902, 5.6077, 6.3065, 6.6374,
+         7.0427, 8.6523),
+        (-4.4, -1.2, -3.5, -5.2, -2.5, 0, -2.2, -3.9, -7.4, -7.1, -10.7, -11.1, -5.1, -6.8, -8.7,
+         -13.2, -13.9, -13.9, -15.8, -17.1, -16, -15.7, -21.6, -22.8),
+    ),
+}
+# fmt: on
+PROFILES = ("none", *_LTE_PROFILES, *_TDL_PROFILES)
+_PHASE_NOISE_OFFSET_HZ = 100e3  # where ``phase_noise`` (dBc/Hz) is specified
+
+
+def power_delay_profile(profile: str, delay_spread_s: float = 100e-9) -> tuple[np.ndarray, ...]:
+    """Tap delays (s) and linear powers summing to 1 (unit average power gain)."""
+    if profile in _LTE_PROFILES:
+        delay_ns, power_db = _LTE_PROFILES[profile]
+        delays = np.asarray(delay_ns, float) * 1e-9
+    elif profile in _TDL_PROFILES:
+        norm, power_db = _TDL_PROFILES[profile]
+        delays = np.asarray(norm, float) * delay_spread_s
+    elif profile == "none":
+        return np.zeros(1), np.ones(1)
+    else:
+        raise ValueError(f"unknown profile {profile!r}; use one of {PROFILES}")
+    power = 10 ** (np.asarray(power_db, float) / 10)
+    return delays, power / power.sum()
+
+
+@dataclass(frozen=True)
+class ChannelConfig:
+    """Everything between the emitter and the samples; defaults are a perfect channel.
+
+    ``phase_noise`` is the SSB level in dBc/Hz at 100 kHz offset of a free-running (Wiener)
+    oscillator, whose spectrum falls 20 dB/decade (None: none). ``snr_db`` None: no noise added.
+    ``dc_offset`` is relative to the unit signal amplitude.
+    """
+
+    profile: str = "none"
+    doppler_hz: float = 0.0
+    delay_spread_s: float = 100e-9
+    cfo_hz: float = 0.0
+    sro_ppm: float = 0.0
+    phase_noise: float | None = None
+    iq_gain_db: float = 0.0
+    iq_phase_deg: float = 0.0
+    dc_offset: complex = 0j
+    snr_db: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}; use one of {PROFILES}")
+        checks = {
+            "doppler_hz": 0 <= self.doppler_hz <= 10e3,
+            "delay_spread_s": 0 < self.delay_spread_s <= 10e-6,
+            "cfo_hz": math.isfinite(self.cfo_hz),
+            "sro_ppm": abs(self.sro_ppm) <= 1000,
+            "phase_noise": self.phase_noise is None or -200 <= self.phase_noise <= -40,
+            "iq_gain_db": abs(self.iq_gain_db) <= 6,
+            "iq_phase_deg": abs(self.iq_phase_deg) <= 45,
+            "dc_offset": abs(self.dc_offset) <= 10,
+            "snr_db": self.snr_db is None or -50 <= self.snr_db <= 100,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"{name}={getattr(self, name)!r} is out of range")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the complex DC offset as [re, im]."""
+        d = asdict(self)
+        d["dc_offset"] = [float(complex(self.dc_offset).real), float(complex(self.dc_offset).imag)]
+        return d
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator, sample_rate: float) -> ChannelConfig:
+        """A random field-like channel: one of the profiles, mild impairments, -5..30 dB SNR."""
+        return cls(
+            profile=str(rng.choice(PROFILES)),
+            doppler_hz=float(rng.choice([0.0, 5.0, 70.0, 300.0])),
+            delay_spread_s=float(rng.uniform(30e-9, 300e-9)),
+            cfo_hz=float(rng.uniform(-1e-3, 1e-3) * sample_rate),
+            sro_ppm=float(rng.uniform(-20, 20)),
+            phase_noise=float(rng.uniform(-110, -80)),
+            iq_gain_db=float(rng.uniform(-0.5, 0.5)),
+            iq_phase_deg=float(rng.uniform(-3, 3)),
+            dc_offset=complex(*(rng.normal(0, 0.02, 2))),
+            snr_db=float(rng.uniform(-5, 30)),
+        )
+
+
+# --- multipath ----------------------------------------------------------------------------
+
+
+def _fractional_delay(x: np.ndarray, delay: float, half: int = 8) -> np.ndarray:
+    """``x`` delayed by ``delay`` samples (>= 0): an integer shift and a Kaiser-windowed sinc."""
+    shift = int(np.floor(delay))
+    frac = delay - shift
+    xp = np.concatenate([np.zeros(min(shift, x.size), x.dtype), x])[: x.size]
+    if frac < 1e-9:
+        return xp
+    j = np.arange(-half, half + 1)
+    kernel = np.sinc(j - frac) * np.kaiser(2 * half + 1, 6.0)
+    kernel /= kernel.sum()
+    return signal.fftconvolve(xp, kernel)[half : half + x.size]
+
+
+def _fading(
+    rng: np.random.Generator, taps: int, n: int, sample_rate: float, doppler_hz: float
+) -> np.ndarray:
+    """Unit-power Rayleigh gains, ``(taps, n)``, or ``(taps, 1)`` when static.
+
+    Sum of 16 sinusoids per tap with uniform angles of arrival and phases: on average the
+    classical Jakes (U-shaped) Doppler spectrum within ±``doppler_hz``. Computed on a grid of
+    16 points per Doppler cycle and interpolated linearly to the sample rate.
+    """
+    if doppler_hz == 0:
+        return (rng.standard_normal((taps, 1)) + 1j * rng.standard_normal((taps, 1))) / np.sqrt(2)
+    m = 16
+    step = min(1 / (16 * doppler_hz), n / sample_rate)
+    t = np.arange(int(np.ceil(n / sample_rate / step)) + 2) * step
+    f = doppler_hz * np.cos(rng.uniform(0, 2 * np.pi, (taps, m, 1)))
+    phi = rng.uniform(0, 2 * np.pi, (taps, m, 1))
+    coarse = np.exp(1j * (2 * np.pi * f * t + phi)).sum(axis=1) / np.sqrt(m)
+    ts = np.arange(n) / sample_rate
+    return np.stack([np.interp(ts, t, c.real) + 1j * np.interp(ts, t, c.imag) for c in coarse])
+
+
+def multipath(
+    samples: np.ndarray,
+    sample_rate: float,
+    profile: str,
+    rng: np.random.Generator,
+    doppler_hz: float = 0.0,
+    delay_spread_s: float = 100e-9,
+) -> np.ndarray:
+    """Tapped delay line: sum over taps of gain(t) * x(t - delay), same length as ``x``."""
+    x = np.asarray(samples, complex)
+    if profile == "none":
+        return x
+    delays, power = power_delay_profile(profile, delay_spread_s)
+    gains = _fading(rng, delays.size, x.size, sample_rate, doppler_hz) * np.sqrt(power)[:, None]
+    y = np.zeros_like(x)
+    for d, g in zip(delays * sample_rate, gains, strict=True):  # one pass per tap (<= 24)
+        y += g * _fractional_delay(x, d)
+    return y
+
+
+# --- noise --------------------------------------------------------------------------------
+
+
+def add_awgn(
+    samples: np.ndarray,
+    snr_db: float,
+    occupied_bandwidth: float,
+    sample_rate: float,
+    rng: np.random.Generator,
+    signal_power: float | None = None,
+) -> np.ndarray:
+    """Add white complex Gaussian noise of density N0 with S / (N0 * B) = SNR.
+
+    S is ``signal_power`` (default: the mean power of ``samples``), B the occupied bandwidth.
+    The noise is white over the whole sample rate, so its total power is N0 * sample_rate: a
+    narrow emitter at 0 dB SNR sits well above the floor a spectrogram shows, as on air.
+    """
+    x = np.asarray(samples, complex)
+    s = float(np.mean(np.abs(x) ** 2)) if signal_power is None else signal_power
+    bandwidth = min(occupied_bandwidth, sample_rate)
+    n0 = s / (10 ** (snr_db / 10) * bandwidth)
+    sigma = np.sqrt(n0 * sample_rate / 2)
+    return x + sigma * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
+
+
+def measure_snr(
+    clean: np.ndarray,
+    received: np.ndarray,
+    occupied_bandwidth: float,
+    sample_rate: float,
+    signal_power: float | None = None,
+) -> float:
+    """SNR in dB: signal power over the noise (``received - clean``) inside the occupied band."""
+    noise = np.asarray(received, complex) - np.asarray(clean, complex)
+    f = np.fft.fftfreq(noise.size, 1 / sample_rate)
+    in_band = np.abs(f) <= min(occupied_bandwidth, sample_rate) / 2
+    n_power = np.sum(np.abs(np.fft.fft(noise)[in_band]) ** 2) / noise.size**2
+    s = float(np.mean(np.abs(clean) ** 2)) if signal_power is None else signal_power
+    return float(10 * np.log10(s / n_power))
+
+
+# --- receiver impairments -----------------------------------------------------------------
+
+
+def phase_noise_phase(
+    n: int, sample_rate: float, level_dbc_hz: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Wiener phase: L(f) = beta / (2 pi f^2) for f >> beta, so beta = 2 pi f_ref^2 10^(L/10).
+
+    Each step has variance 2 pi beta / sample_rate (beta is the Lorentzian 3 dB linewidth).
+    """
+    beta = 2 * np.pi * _PHASE_NOISE_OFFSET_HZ**2 * 10 ** (level_dbc_hz / 10)
+    return np.cumsum(rng.normal(0.0, np.sqrt(2 * np.pi * beta / sample_rate), n))
+
+
+def iq_imbalance(x: np.ndarray, gain_db: float, phase_deg: float) -> np.ndarray:
+    """Q branch scaled by g and skewed by phi: y = K1 x + K2 conj(x).
+
+    K1 = (1 + g e^-jphi) / 2, K2 = (1 - g e^jphi) / 2; the image rejection ratio is
+    |K1|^2 / |K2|^2 = (1 + 2 g cos phi + g^2) / (1 - 2 g cos phi + g^2).
+    """
+    g = 10 ** (gain_db / 20)
+    phi = np.deg2rad(phase_deg)
+    k1 = (1 + g * np.exp(-1j * phi)) / 2
+    k2 = (1 - g * np.exp(1j * phi)) / 2
+    return k1 * x + k2 * np.conj(x)
+
+
+def image_rejection_db(gain_db: float, phase_deg: float) -> float:
+    g, phi = 10 ** (gain_db / 20), np.deg2rad(phase_deg)
+    return float(
+        10 * np.log10((1 + 2 * g * np.cos(phi) + g * g) / (1 - 2 * g * np.cos(phi) + g * g))
+    )
+
+
+def sample_rate_offset(x: np.ndarray, ppm: float, half: int = 16) -> np.ndarray:
+    """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples, sinc-interpolated.
+
+    Output sample m is x at input time m / (1 + ppm 1e-6); done in chunks to bound memory.
+    """
+    if ppm == 0:
+        return x
+    ratio = 1 + ppm * 1e-6
+    out_n = round(x.size * ratio)
+    xp = np.concatenate([np.zeros(half, x.dtype), x, np.zeros(half + 1, x.dtype)])
+    taps = np.arange(-half + 1, half + 1)
+    window = np.kaiser(2 * half, 6.0)
+    y = np.empty(out_n, complex)
+    for lo in range(0, out_n, 1 << 16):
+        pos = np.arange(lo, min(lo + (1 << 16), out_n)) / ratio
+        base = np.floor(pos).astype(int)
+        idx = base[:, None] + taps  # the 2*half input samples around each output instant
+        w = np.sinc(pos[:, None] - idx) * window
+        w /= w.sum(axis=1, keepdims=True)
+        y[lo : lo + pos.size] = np.sum(xp[np.clip(idx + half, 0, xp.size - 1)] * w, axis=1)
+    return y
+
+
+def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Generator) -> Waveform:
+    """``waveform`` as a receiver sees it through ``config``; label kept, config in ``params``.
+
+    The SNR is set against the received signal power (after fading), while the emitter is on:
+    a bursty emitter's ``params["duty_cycle"]`` divides the mean power.
+    """
+    fs = waveform.sample_rate
+    x = multipath(
+        waveform.samples, fs, config.profile, rng, config.doppler_hz, config.delay_spread_s
+    )
+    n = x.size
+    if config.snr_db is not None:
+        duty = float(waveform.params.get("duty_cycle", 1.0)) or 1.0
+        power = float(np.mean(np.abs(x) ** 2)) / duty
+        x = add_awgn(x, config.snr_db, waveform.occupied_bandwidth, fs, rng, power)
+    phase = np.zeros(n)
+    if config.cfo_hz:
+        phase += 2 * np.pi * config.cfo_hz * np.arange(n) / fs
+    if config.phase_noise is not None:
+        phase += phase_noise_phase(n, fs, config.phase_noise, rng)
+    if config.cfo_hz or config.phase_noise is not None:
+        x = x * np.exp(1j * phase)
+    if config.iq_gain_db or config.iq_phase_deg:
+        x = iq_imbalance(x, config.iq_gain_db, config.iq_phase_deg)
+    x = x + config.dc_offset
+    x = sample_rate_offset(x, config.sro_ppm)
+    params = {**waveform.params, "channel": config.to_dict()}
+    return replace(waveform, samples=x.astype(np.complex64), params=params)

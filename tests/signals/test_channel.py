@@ -1,0 +1,207 @@
+import json
+
+import numpy as np
+import pytest
+
+from rfclassify.signals.channel import (
+    PROFILES,
+    ChannelConfig,
+    add_awgn,
+    apply_channel,
+    image_rejection_db,
+    measure_snr,
+    multipath,
+    power_delay_profile,
+)
+from rfclassify.signals.common import Waveform
+
+
+def tone(n: int, f: float, fs: float) -> np.ndarray:
+    return np.exp(2j * np.pi * f * np.arange(n) / fs)
+
+
+def band_noise(rng: np.random.Generator, n: int, fraction: float) -> np.ndarray:
+    """Unit-power complex noise occupying ``fraction`` of the band around 0 Hz."""
+    spec = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    spec[np.abs(np.fft.fftfreq(n)) > fraction / 2] = 0
+    x = np.fft.ifft(spec)
+    return x / np.sqrt(np.mean(np.abs(x) ** 2))
+
+
+def peak_frequency(x: np.ndarray, fs: float) -> float:
+    spec = np.abs(np.fft.fft(x * np.hanning(x.size)))
+    return float(np.fft.fftfreq(x.size, 1 / fs)[np.argmax(spec)])
+
+
+@pytest.mark.parametrize("snr_db", [-10.0, 0.0, 10.0, 25.0])
+@pytest.mark.parametrize("fraction", [0.05, 0.3, 1.0])
+def test_measured_snr_over_the_occupied_band_is_the_requested_one(snr_db, fraction):
+    fs, n = 10e6, 200_000
+    rng = np.random.default_rng(1)
+    clean = band_noise(rng, n, fraction)
+    noisy = add_awgn(clean, snr_db, fraction * fs, fs, np.random.default_rng(2))
+    assert measure_snr(clean, noisy, fraction * fs, fs) == pytest.approx(snr_db, abs=0.5)
+    # the noise is white over the whole rate: its total power is N0 * fs
+    total = np.mean(np.abs(noisy - clean) ** 2)
+    assert 10 * np.log10(1 / total) == pytest.approx(snr_db + 10 * np.log10(fraction), abs=0.2)
+
+
+def test_apply_channel_snr_counts_only_the_on_time_of_bursty_emitters():
+    fs, n = 1e6, 100_000
+    x = band_noise(np.random.default_rng(0), n, 0.5)
+    x[n // 2 :] = 0  # on half the time, unit power while on
+    w = Waveform(x, fs, "Other", 0.5 * fs, {"duty_cycle": 0.5})
+    out = apply_channel(w, ChannelConfig(snr_db=10.0), np.random.default_rng(1))
+    snr = measure_snr(x, out.samples, 0.5 * fs, fs, signal_power=1.0)
+    assert snr == pytest.approx(10.0, abs=0.5)
+
+
+@pytest.mark.parametrize("profile", ["EPA", "EVA", "ETU"])
+def test_average_power_delay_profile_matches_ts_36_104(profile):
+    fs = 200e6  # every EPA/EVA/ETU delay is a multiple of 5 ns: taps on whole samples
+    delays, power = power_delay_profile(profile)
+    n = round(float(delays.max()) * fs) + 4
+    impulse = np.zeros(n, complex)
+    impulse[0] = 1
+    rng = np.random.default_rng(0)
+    responses = np.stack([multipath(impulse, fs, profile, rng) for _ in range(1500)])
+    measured = np.mean(np.abs(responses) ** 2, axis=0)
+    assert np.sum(measured) == pytest.approx(1.0, rel=0.05)  # unit average power gain
+    idx = np.round(delays * fs).astype(int)
+    main = power > 10 ** (-10 / 10) * power.max()
+    np.testing.assert_allclose(
+        10 * np.log10(measured[idx][main]), 10 * np.log10(power[main]), atol=1.0
+    )
+
+
+def test_tdl_profiles_scale_with_the_delay_spread_and_have_unit_power():
+    for name in ("TDL-A", "TDL-B", "TDL-C"):
+        d100, p = power_delay_profile(name, 100e-9)
+        d300, _ = power_delay_profile(name, 300e-9)
+        np.testing.assert_allclose(d300, 3 * d100)
+        assert p.sum() == pytest.approx(1.0)
+    delays, power = power_delay_profile("TDL-A", 1.0)
+    assert delays[:4].tolist() == [0, 0.3819, 0.4025, 0.5868]
+    assert 10 * np.log10(power[1] / power[0]) == pytest.approx(13.4)
+    delays, power = power_delay_profile("TDL-C", 1.0)
+    assert delays[-1] == 8.6523 and delays.size == 24
+
+
+@pytest.mark.parametrize("profile", ["TDL-A", "TDL-C", "ETU"])
+def test_faded_channel_keeps_the_average_power(profile):
+    fs = 30.72e6
+    x = band_noise(np.random.default_rng(0), 4000, 0.6)
+    gains = [
+        np.mean(np.abs(multipath(x, fs, profile, np.random.default_rng(s), 0, 300e-9)) ** 2)
+        for s in range(300)
+    ]
+    assert np.mean(gains) == pytest.approx(1.0, rel=0.1)
+
+
+@pytest.mark.parametrize("doppler", [5.0, 70.0, 300.0])
+def test_doppler_spectrum_is_confined_to_the_maximum_doppler(doppler):
+    fs = 16 * doppler * 4
+    n = int(fs * 40 / doppler * 2)  # 80 Doppler periods
+    x = np.ones(n, complex)
+    spectra = []
+    for s in range(40):
+        y = multipath(x, fs, "EPA", np.random.default_rng(s), doppler)
+        spectra.append(np.abs(np.fft.fft(y * np.hanning(n))) ** 2)
+    p = np.mean(spectra, axis=0)
+    f = np.fft.fftfreq(n, 1 / fs)
+    assert p[np.abs(f) > 1.1 * doppler].sum() / p.sum() < 0.01
+    rms = np.sqrt(np.sum(f**2 * p) / p.sum())
+    assert rms == pytest.approx(doppler / np.sqrt(2), rel=0.15)  # Jakes: f_d / sqrt 2
+
+
+def test_cfo_shifts_a_tone_by_the_requested_hz():
+    fs, n = 1e6, 100_000
+    w = Waveform(tone(n, 100e3, fs), fs, "Other", 1e3)
+    out = apply_channel(w, ChannelConfig(cfo_hz=12_345.0), np.random.default_rng(0))
+    assert peak_frequency(out.samples, fs) == pytest.approx(112_345.0, abs=fs / n)
+
+
+@pytest.mark.parametrize(("gain_db", "phase_deg"), [(1.0, 0.0), (0.0, 5.0), (0.5, 3.0)])
+def test_iq_imbalance_image_sits_at_the_image_rejection_ratio(gain_db, phase_deg):
+    fs, n = 1e6, 2**16
+    f0 = 256 * fs / n  # on a bin
+    w = Waveform(tone(n, f0, fs), fs, "Other", 1e3)
+    cfg = ChannelConfig(iq_gain_db=gain_db, iq_phase_deg=phase_deg)
+    spec = np.abs(np.fft.fft(apply_channel(w, cfg, np.random.default_rng(0)).samples)) ** 2
+    measured = 10 * np.log10(spec[256] / spec[-256])
+    assert measured == pytest.approx(image_rejection_db(gain_db, phase_deg), abs=0.1)
+    assert image_rejection_db(1.0, 0.0) == pytest.approx(24.8, abs=0.1)
+
+
+def test_dc_offset_appears_at_dc():
+    fs, n = 1e6, 10_000
+    w = Waveform(tone(n, 100e3, fs), fs, "Other", 1e3)
+    out = apply_channel(w, ChannelConfig(dc_offset=0.05 - 0.02j), np.random.default_rng(0))
+    assert np.mean(out.samples) == pytest.approx(0.05 - 0.02j, abs=1e-3)
+
+
+@pytest.mark.parametrize("ppm", [-100.0, 50.0, 1000.0])
+def test_sample_rate_offset_changes_length_and_tone_frequency(ppm):
+    fs, n, f0 = 1e6, 200_000, 100e3
+    w = Waveform(tone(n, f0, fs), fs, "Other", 1e3)
+    out = apply_channel(w, ChannelConfig(sro_ppm=ppm), np.random.default_rng(0))
+    ratio = 1 + ppm * 1e-6
+    assert out.samples.size == round(n * ratio)
+    # the faster clock takes more samples per cycle: the tone reads f0 / ratio
+    y = out.samples[1000:-1000].astype(complex)
+    measured = np.angle(np.sum(y[1:] * np.conj(y[:-1]))) * fs / (2 * np.pi)
+    assert measured == pytest.approx(f0 / ratio, abs=0.05)
+    assert np.mean(np.abs(y) ** 2) == pytest.approx(1.0, rel=1e-3)
+
+
+def test_phase_noise_spreads_a_tone_at_the_set_level():
+    fs, n = 1e6, 2**18
+    w = Waveform(np.ones(n), fs, "Other", 1e3)
+    out = apply_channel(w, ChannelConfig(phase_noise=-80.0), np.random.default_rng(0))
+    assert np.allclose(np.abs(out.samples), 1, atol=1e-5)
+    spec = np.abs(np.fft.fft(out.samples * np.hanning(n))) ** 2
+    f = np.fft.fftfreq(n, 1 / fs)
+    enbw = 1.5 * fs / n
+    level = spec[np.abs(np.abs(f) - 100e3) < 2e3].mean() / spec.sum() / enbw
+    assert 10 * np.log10(level) == pytest.approx(-80.0, abs=2.0)
+
+
+def test_apply_channel_keeps_label_and_records_the_channel():
+    fs = 1e6
+    w = Waveform(band_noise(np.random.default_rng(0), 5000, 0.2), fs, "LTE", 0.2e6, {"a": 1})
+    cfg = ChannelConfig.draw(np.random.default_rng(3), fs)
+    out = apply_channel(w, cfg, np.random.default_rng(4))
+    assert out.label == "LTE" and out.occupied_bandwidth == 0.2e6 and out.params["a"] == 1
+    assert out.params["channel"] == cfg.to_dict()
+    assert out.samples.dtype == np.complex64 and np.isfinite(out.samples).all()
+    json.dumps(out.params)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_same_seed_same_channel(profile):
+    fs = 10e6
+    w = Waveform(band_noise(np.random.default_rng(0), 4000, 0.5), fs, "NR", 5e6)
+    cfg = ChannelConfig(profile=profile, doppler_hz=70, phase_noise=-90, snr_db=10, sro_ppm=5)
+    a = apply_channel(w, cfg, np.random.default_rng(7)).samples
+    b = apply_channel(w, cfg, np.random.default_rng(7)).samples
+    c = apply_channel(w, cfg, np.random.default_rng(8)).samples
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"profile": "Rician"},
+        {"doppler_hz": -1.0},
+        {"delay_spread_s": 0.0},
+        {"cfo_hz": float("nan")},
+        {"sro_ppm": 5000.0},
+        {"phase_noise": 10.0},
+        {"iq_gain_db": 10.0},
+        {"iq_phase_deg": 90.0},
+        {"snr_db": float("inf")},
+    ],
+)
+def test_config_validation(bad):
+    with pytest.raises(ValueError, match=next(iter(bad)) if "profile" not in bad else "profile"):
+        ChannelConfig(**bad)
