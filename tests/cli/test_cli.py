@@ -187,3 +187,45 @@ def test_numbers_must_be_finite_and_in_range(rate, capsys):
         main(["bench", "frontend", "--rate", rate])
     assert exc.value.code == 2
     assert f"'{rate}'" in capsys.readouterr().err
+
+
+def test_synth_kinds_match_the_scene_kinds():
+    from rfclassify.commands.synth import SCENE_KINDS
+    from rfclassify.signals.scene import KIND_LABELS
+
+    assert set(SCENE_KINDS) == set(KIND_LABELS)
+
+
+@pytest.mark.parametrize(
+    "kind,extra,label,rate",
+    [
+        ("lte", ["--bandwidth", "5", "--cell-id", "17", "--channel", "EPA"], "LTE", 7.68e6),
+        ("nr", ["--bandwidth", "20", "--scs", "30", "--param", "duplex=DDDSU"], "NR", 30.72e6),
+        ("wifi_ofdm", ["--rate", "30.72e6"], "Other", 30.72e6),
+        ("noise", ["--rate", "1.92e6"], "Noise", 1.92e6),
+    ],
+)
+def test_synth_writes_each_kind_with_its_ground_truth(tmp_path, kind, extra, label, rate):
+    from rfclassify.io import open_recording
+
+    out = tmp_path / f"{kind}.sigmf-meta"
+    rf("synth", kind, "--seconds", "0.01", "--out", str(out), *extra, check=True)
+    rec = open_recording(out)
+    assert rec.sample_rate == rate
+    (ann,) = rec.annotations
+    assert ann["core:label"] == label
+    params = json.loads(ann["core:comment"])
+    assert params["kind"] == kind
+    if kind == "lte":
+        assert params["cell_id"] == 17 and params["propagation"]["profile"] == "EPA"
+        assert ann["core:freq_upper_edge"] - ann["core:freq_lower_edge"] == pytest.approx(4.5e6)
+    if kind == "nr":
+        assert params["duplex"] == "DDDSU"
+
+
+def test_synth_refuses_a_bad_generator_parameter_in_one_line(tmp_path):
+    proc = rf("synth", "lte", "--bandwidth", "7", "--out", str(tmp_path / "x.sigmf-meta"))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("rfclassify synth: error: lte:")
+    assert len(proc.stderr.strip().splitlines()) == 1

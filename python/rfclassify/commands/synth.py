@@ -3,30 +3,64 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from .common import non_negative_float, positive_float, positive_int
 
-SIGNALS = ("testpattern",)
+# Kept in step with rfclassify.signals.scene.KIND_LABELS (a test checks), so --help stays instant.
+SCENE_KINDS = ("lte", "nr", "noise", "wifi_ofdm", "dvbt_like", "fm_broadcast", "cw_tones",
+               "frequency_hopper")  # fmt: skip
+SIGNALS = ("testpattern", *SCENE_KINDS)
+CHANNEL_PROFILES = ("none", "EPA", "EVA", "ETU", "TDL-A", "TDL-B", "TDL-C")
+
+
+def _key_value(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: use KEY=VALUE, e.g. cfi=2 or duplex=DDDSU")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value  # a bare string such as DDDSU
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
         "synth",
-        help="write a synthetic signal as a SigMF recording",
+        help="write a synthetic signal (LTE, NR, noise, other emitters) as a SigMF recording",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description=(
-            "Synthesise a signal and write it as a SigMF recording whose annotations give the "
-            "ground truth (time, frequency edges, label) of every component. 'testpattern': a CW "
-            "carrier, gated OFDM bursts and a chirp in noise, for checking frontends by eye."
+            "Synthesise one signal as a receiver would record it and write it as a SigMF\n"
+            "recording whose annotations give the ground truth (label, time, frequency edges,\n"
+            "every generation parameter).\n\n"
+            "  lte, nr          3GPP downlink carriers (TS 36.211 / TS 38.211)\n"
+            "  noise            receiver noise alone\n"
+            "  wifi_ofdm, dvbt_like, fm_broadcast, cw_tones, frequency_hopper\n"
+            "                   emitters that are neither LTE nor NR (class 'Other')\n"
+            "  testpattern      CW, gated OFDM bursts and a chirp, to check frontends by eye\n\n"
+            "examples:\n"
+            "  rfclassify synth lte --bandwidth 10 --cell-id 301 --snr 10 --channel EPA "
+            "--out lte.sigmf-meta\n"
+            "  rfclassify synth nr --bandwidth 40 --scs 30 --param duplex=DDDSU --rate 61.44e6 "
+            "--offset 5e6 --out nr.sigmf-meta"
         ),
     )
-    parser.add_argument("signal", choices=SIGNALS, help="what to synthesise")
+    parser.add_argument("signal", choices=SIGNALS, metavar="KIND", help=", ".join(SIGNALS))
     parser.add_argument("--out", type=Path, required=True, help="output .sigmf-meta path")
     parser.add_argument(
-        "--rate", type=positive_float, default=15.36e6, help="sample rate (default: %(default)g)"
+        "--rate",
+        type=positive_float,
+        help="capture sample rate (default: the carrier's native rate for lte/nr, else 15.36e6)",
     )
     parser.add_argument(
         "--seconds", type=positive_float, default=0.08, help="duration (default: %(default)g)"
+    )
+    parser.add_argument(
+        "--offset", type=float, default=0.0, metavar="HZ", help="carrier offset from the centre"
+    )
+    parser.add_argument(
+        "--snr", type=float, help="SNR in dB over the occupied band (default: 20; testpattern 30)"
     )
     parser.add_argument(
         "--center-freq",
@@ -35,13 +69,29 @@ def register(verbs: argparse._SubParsersAction) -> None:
         metavar="HZ",
         help="centre frequency written to the metadata (default: %(default)g)",
     )
-    parser.add_argument("--snr", type=float, default=30.0, help="SNR in dB (default: 30)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--datatype",
         default="cf32_le",
         help="SigMF sample format: cf32_le, ci16_le, ci8, cu8, cf64_le (default: %(default)s)",
     )
+    carrier = parser.add_argument_group("LTE / NR carrier")
+    carrier.add_argument("--bandwidth", type=float, metavar="MHZ", help="channel bandwidth")
+    carrier.add_argument("--scs", type=int, choices=[15, 30], help="NR subcarrier spacing (kHz)")
+    carrier.add_argument("--cell-id", type=int, help="physical cell id")
+    carrier.add_argument("--load", type=float, help="mean traffic load 0..1")
+    carrier.add_argument(
+        "--param",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other generator parameter (LteConfig / NrConfig field or Other-kind keyword)",
+    )
+    chan = parser.add_argument_group("channel")
+    chan.add_argument("--channel", choices=CHANNEL_PROFILES, default="none", help="multipath")
+    chan.add_argument("--doppler", type=non_negative_float, default=0.0, metavar="HZ")
+    chan.add_argument("--cfo", type=float, default=0.0, metavar="HZ", help="carrier offset error")
     parser.add_argument(
         "--max-samples", type=positive_int, default=200_000_000, help=argparse.SUPPRESS
     )
@@ -49,12 +99,41 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.signal == "testpattern":
+        annotations, samples, rate = _test_pattern(args, parser)
+    else:
+        annotations, samples, rate = _scene(args, parser)
     from ..io import write_recording
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = write_recording(
+        args.out,
+        samples,
+        rate,
+        center_freq=args.center_freq,
+        annotations=annotations,
+        datatype=args.datatype,
+        description=f"rfclassify synth {args.signal} (seed {args.seed})",
+    )
+    print(
+        f"wrote {meta}: {samples.size} samples at {rate / 1e6:g} MS/s, "
+        f"{len(annotations)} annotation{'s' if len(annotations) != 1 else ''}"
+    )
+    return 0
+
+
+def _check_length(args: argparse.Namespace, parser: argparse.ArgumentParser, rate: float) -> None:
+    if rate * args.seconds > args.max_samples:
+        parser.error(f"{rate * args.seconds:.0f} samples is too long for one recording")
+
+
+def _test_pattern(args: argparse.Namespace, parser: argparse.ArgumentParser):
     from ..signals import test_pattern
 
-    if args.rate * args.seconds > args.max_samples:
-        parser.error(f"{args.rate * args.seconds:.0f} samples is too long for one recording")
-    samples, parts = test_pattern(args.rate, args.seconds, seed=args.seed, snr_db=args.snr)
+    rate = args.rate or 15.36e6
+    _check_length(args, parser, rate)
+    snr = 30.0 if args.snr is None else args.snr
+    samples, parts = test_pattern(rate, args.seconds, seed=args.seed, snr_db=snr)
     annotations = [
         {
             "core:sample_start": p.start,
@@ -65,17 +144,47 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         }
         for p in parts
     ]
-    meta = write_recording(
-        args.out,
-        samples,
-        args.rate,
-        center_freq=args.center_freq,
-        annotations=annotations,
-        datatype=args.datatype,
-        description=f"rfclassify synth {args.signal} (seed {args.seed}, SNR {args.snr:g} dB)",
-    )
-    print(
-        f"wrote {meta}: {samples.size} samples at {args.rate / 1e6:g} MS/s, "
-        f"{len(parts)} annotations"
-    )
-    return 0
+    return annotations, samples, rate
+
+
+def _scene(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    from ..errors import RfclassifyError
+    from ..signals.channel import ChannelConfig
+    from ..signals.scene import Scene, render
+
+    params = dict(args.param)
+    for flag, key in (("bandwidth", "bandwidth_mhz"), ("cell_id", "cell_id"), ("load", "load")):
+        if getattr(args, flag) is not None:
+            params[key] = getattr(args, flag)
+    if args.scs is not None:
+        params["scs_khz"] = args.scs
+    if params and args.signal not in ("lte", "nr") and set(params) & {"bandwidth_mhz", "cell_id"}:
+        parser.error("--bandwidth and --cell-id apply to lte and nr only")
+    rate = args.rate or (None if args.signal in ("lte", "nr") else 15.36e6)
+    _check_length(args, parser, rate or 122.88e6)
+    try:
+        scene = Scene(
+            args.signal,
+            args.seconds,
+            capture_rate=rate,
+            offset_hz=args.offset,
+            snr_db=20.0 if args.snr is None else args.snr,
+            channel=ChannelConfig(profile=args.channel, doppler_hz=args.doppler, cfo_hz=args.cfo),
+            params=params,
+        )
+        wave = render(scene, args.seed)
+    except ValueError as exc:
+        raise RfclassifyError(f"{args.signal}: {exc}") from None
+    half = wave.occupied_bandwidth / 2
+    annotation = {
+        "core:sample_start": 0,
+        "core:sample_count": wave.samples.size,
+        "core:label": wave.label,
+        "core:comment": json.dumps(wave.params, sort_keys=True),
+    }
+    if args.signal != "noise":
+        centre = args.center_freq + args.offset
+        lo = max(centre - half, args.center_freq - wave.sample_rate / 2)
+        hi = min(centre + half, args.center_freq + wave.sample_rate / 2)
+        annotation.update({"core:freq_lower_edge": lo, "core:freq_upper_edge": hi})
+    return [annotation], wave.samples, wave.sample_rate

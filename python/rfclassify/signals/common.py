@@ -39,6 +39,7 @@ class Waveform:
     def duration(self) -> float:
         return self.samples.size / self.sample_rate
 
+
 _NC = 1600  # TS 36.211 §7.2 / TS 38.211 §5.2.1
 
 

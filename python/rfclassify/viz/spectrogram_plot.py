@@ -83,7 +83,8 @@ def render_spectrogram(
     ax.set_ylabel("frequency (MHz)" if center_freq else "baseband frequency (MHz)")
     subtitle = (
         f"{rate / 1e6:g} MS/s, {n} x {window_s * 1e3:g} ms window{'s' if n != 1 else ''}, "
-        f"{geo.height}x{geo.width} px each, nfft {geo.nfft}, {geo.frames_per_column} frames/column"
+        f"{geo.height}x{geo.width} px each, nfft {geo.nfft}, "
+        f"{geo.frames_per_column} frame(s)/column"
     )
     ax.set_title(f"{title}\n{subtitle}" if title else subtitle, fontsize=9)
     fig.colorbar(mesh, ax=ax, label=colorbar_label, pad=0.01)
