@@ -1,9 +1,35 @@
-"""Signal synthesis: standards-faithful LTE / NR and the other emitters a station meets.
+"""Signal synthesis: standards-faithful LTE / NR, the other emitters a station meets, the channel.
 
-For now it holds a frontend test pattern (tone, chirp, OFDM bursts in noise) whose every component
-sits at a known time and frequency.
+The flow of one example (``scene.render``): emitter (``lte``, ``nr``, ``other``) -> propagation
+(``channel``: multipath, Doppler, CFO) -> ``placement`` at the capture rate and offset ->
+receiver (noise at the requested SNR, phase noise, IQ imbalance, DC, SRO).
 """
 
+from .channel import ChannelConfig, apply_channel
+from .common import CLASSES, Waveform
+from .lte import LteConfig, lte_downlink
+from .nr import NrConfig, nr_downlink
+from .other import OTHER_KINDS, other_signal, receiver_noise
+from .placement import place
+from .scene import KIND_LABELS, Scene, render
 from .testpattern import Component, test_pattern
 
-__all__ = ["Component", "test_pattern"]
+__all__ = [
+    "CLASSES",
+    "KIND_LABELS",
+    "OTHER_KINDS",
+    "ChannelConfig",
+    "Component",
+    "LteConfig",
+    "NrConfig",
+    "Scene",
+    "Waveform",
+    "apply_channel",
+    "lte_downlink",
+    "nr_downlink",
+    "other_signal",
+    "place",
+    "receiver_noise",
+    "render",
+    "test_pattern",
+]
