@@ -2,7 +2,7 @@
 
 from .config import MAX_SUPPORTED_RATE, MIN_SUPPORTED_RATE, FrontendConfig
 from .geometry import StftGeometry
-from .spectrogram import Frontend, default_workers, normalise, sliding_windows
+from .spectrogram import Frontend, normalise, sliding_windows
 
 __all__ = [
     "MAX_SUPPORTED_RATE",
@@ -10,7 +10,6 @@ __all__ = [
     "Frontend",
     "FrontendConfig",
     "StftGeometry",
-    "default_workers",
     "normalise",
     "sliding_windows",
 ]

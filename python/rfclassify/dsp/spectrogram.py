@@ -17,7 +17,6 @@ Speed comes from three choices, each measured on the 2-core build machine (see
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -218,14 +217,6 @@ def sliding_windows(samples: np.ndarray, length: int, hop: int) -> np.ndarray:
     count = 0 if samples.size < length else 1 + (samples.size - length) // hop
     step = samples.strides[0]
     return as_strided(samples, shape=(count, length), strides=(hop * step, step), writeable=False)
-
-
-def default_workers() -> int:
-    """Threads for batch work: the cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _as_window_batch(windows: np.ndarray, length: int) -> np.ndarray:
