@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
-from scipy import signal
+from scipy import fft as sp_fft
 
 from .common import Waveform
 
@@ -144,19 +144,6 @@ class ChannelConfig:
 # --- multipath ----------------------------------------------------------------------------
 
 
-def _fractional_delay(x: np.ndarray, delay: float, half: int = 8) -> np.ndarray:
-    """``x`` delayed by ``delay`` samples (>= 0): an integer shift and a Kaiser-windowed sinc."""
-    shift = int(np.floor(delay))
-    frac = delay - shift
-    xp = np.concatenate([np.zeros(min(shift, x.size), x.dtype), x])[: x.size]
-    if frac < 1e-9:
-        return xp
-    j = np.arange(-half, half + 1)
-    kernel = np.sinc(j - frac) * np.kaiser(2 * half + 1, 6.0)
-    kernel /= kernel.sum()
-    return signal.fftconvolve(xp, kernel)[half : half + x.size]
-
-
 def _fading(
     rng: np.random.Generator, taps: int, n: int, sample_rate: float, doppler_hz: float
 ) -> np.ndarray:
@@ -175,7 +162,11 @@ def _fading(
     phi = rng.uniform(0, 2 * np.pi, (taps, m, 1))
     coarse = np.exp(1j * (2 * np.pi * f * t + phi)).sum(axis=1) / np.sqrt(m)
     ts = np.arange(n) / sample_rate
-    return np.stack([np.interp(ts, t, c.real) + 1j * np.interp(ts, t, c.imag) for c in coarse])
+    gains = np.empty((taps, n), np.complex64)
+    for tap, c in enumerate(coarse):
+        gains[tap].real = np.interp(ts, t, c.real)
+        gains[tap].imag = np.interp(ts, t, c.imag)
+    return gains
 
 
 def multipath(
@@ -186,15 +177,31 @@ def multipath(
     doppler_hz: float = 0.0,
     delay_spread_s: float = 100e-9,
 ) -> np.ndarray:
-    """Tapped delay line: sum over taps of gain(t) * x(t - delay), same length as ``x``."""
-    x = np.asarray(samples, complex)
+    """Tapped delay line: sum over taps of gain(t) * x(t - delay), same length as ``x``.
+
+    Delays are applied in the frequency domain (an exact band-limited fractional delay) from one
+    forward FFT; the signal is zero-padded past the largest delay so nothing wraps around. A
+    static channel is one frequency response, so it costs two FFTs whatever the tap count.
+    """
+    x = np.asarray(samples, np.complex64)
     if profile == "none":
         return x
     delays, power = power_delay_profile(profile, delay_spread_s)
-    gains = _fading(rng, delays.size, x.size, sample_rate, doppler_hz) * np.sqrt(power)[:, None]
-    y = np.zeros_like(x)
-    for d, g in zip(delays * sample_rate, gains, strict=True):  # one pass per tap (<= 24)
-        y += g * _fractional_delay(x, d)
+    d = delays * sample_rate
+    n = x.size
+    m = sp_fft.next_fast_len(n + int(np.ceil(d.max())) + 64)
+    spectrum = sp_fft.fft(x, m)
+    f = sp_fft.fftfreq(m).astype(np.float32)
+    gains = _fading(rng, delays.size, n, sample_rate, doppler_hz) * np.sqrt(power)[:, None]
+    if gains.shape[1] == 1:
+        response = np.zeros(m, np.complex64)
+        for delay, g in zip(d, gains[:, 0], strict=True):
+            response += np.complex64(g) * np.exp(np.complex64(-2j * np.pi * delay) * f)
+        return sp_fft.ifft(spectrum * response)[:n]
+    y = np.zeros(n, np.complex64)
+    for delay, g in zip(d, gains, strict=True):  # one inverse FFT per tap (<= 24)
+        delayed = sp_fft.ifft(spectrum * np.exp(np.complex64(-2j * np.pi * delay) * f))[:n]
+        y += g * delayed
     return y
 
 
