@@ -1,12 +1,13 @@
 """A scene renders every kind at the capture rate, with the SNR asked for, reproducibly."""
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from rfclassify.signals.channel import ChannelConfig
-from rfclassify.signals.scene import KIND_LABELS, Scene, render
+from rfclassify.signals.scene import KIND_LABELS, Scene, render, render_pair
 
 
 @pytest.mark.parametrize("kind", sorted(KIND_LABELS))
@@ -68,3 +69,64 @@ def test_bad_scenes_are_refused_with_a_reason():
         Scene("lte", channel=ChannelConfig(snr_db=3))
     with pytest.raises(ValueError, match="lte"):
         render(Scene("lte", 0.01, params={"bandwidth": 5}), 0)
+
+
+# the same SSB and CORESET placement in every rendering (they are drawn per waveform otherwise)
+_NR_FIXED_LAYOUT = {"ssb_period_ms": 5, "ssb_rb_offset": 2, "coreset_rbs": 24}
+
+
+def _lag_of(reference: np.ndarray, later: np.ndarray, max_lag: int) -> int:
+    """Lag (samples) at which ``later`` best matches ``reference``."""
+    n = later.size
+    scores = [abs(np.vdot(reference[lag : lag + n], later)) for lag in range(max_lag)]
+    return int(np.argmax(scores))
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "start_s"),
+    [
+        ("lte", {"bandwidth_mhz": 1.4, "load": 0.0, "cell_id": 17}, 0.0023),
+        ("lte", {"bandwidth_mhz": 1.4, "load": 0.0}, 0.0157),
+        ("nr", {"bandwidth_mhz": 5, "scs_khz": 15, "load": 0.0, **_NR_FIXED_LAYOUT}, 0.0031),
+    ],
+)
+def test_start_s_starts_the_recording_inside_the_transmission(kind, params, start_s):
+    """The fixed signals (sync, CRS) of a late start line up with an early start's at start_s."""
+    early = render(Scene(kind, 0.03, snr_db=None, params=params), 1)
+    late = render(Scene(kind, 0.01, snr_db=None, params=params, start_s=start_s), 2)
+    fs = late.sample_rate
+    assert late.samples.size == round(0.01 * fs)
+    assert late.params["start_s"] == start_s
+    lag = _lag_of(early.samples, late.samples[: round(0.006 * fs)], round(0.024 * fs))
+    frame = round(0.01 * fs)  # the fixed signals repeat every radio frame
+    assert lag % frame == round(start_s * fs) % frame
+
+
+def test_a_pair_holds_both_carriers_at_the_relative_level_and_the_primary_snr():
+    rate = 61.44e6
+    lte = Scene("lte", 0.01, rate, -15e6, 10.0, params={"bandwidth_mhz": 10.0, "load": 1.0})
+    nr = Scene("nr", 0.01, rate, 12e6, None, params={"bandwidth_mhz": 20, "scs_khz": 30})
+    noisy = render_pair(lte, nr, -6.0, 5)
+    clean = render_pair(dataclasses.replace(lte, snr_db=None), nr, -6.0, 5)
+    assert noisy.label == "LTE" and noisy.sample_rate == rate
+    assert noisy.params["secondary"]["kind"] == "nr"
+    assert noisy.params["secondary"]["relative_db"] == -6.0
+    assert noisy.params["receiver"]["snr_db"] == 10.0
+
+    f = np.fft.fftfreq(clean.samples.size, 1 / rate)
+    psd = np.abs(np.fft.fft(clean.samples)) ** 2
+    lte_band = np.abs(f + 15e6) < 4.5e6
+    nr_band = np.abs(f - 12e6) < 9e6
+    relative = 10 * np.log10(psd[nr_band].sum() / psd[lte_band].sum())
+    assert relative == pytest.approx(-6.0, abs=0.5)
+    noise = np.fft.fft(noisy.samples - clean.samples)
+    snr = psd[lte_band].sum() / (np.abs(noise[lte_band]) ** 2).sum()
+    assert 10 * np.log10(snr) == pytest.approx(10.0, abs=0.5)
+
+
+def test_a_pair_refuses_noise_and_mismatched_captures():
+    lte = Scene("lte", 0.01, 30.72e6, params={"bandwidth_mhz": 5.0})
+    with pytest.raises(ValueError, match="two emitters"):
+        render_pair(lte, Scene("noise", 0.01, 30.72e6), -3, 0)
+    with pytest.raises(ValueError, match="same, explicit capture rate"):
+        render_pair(lte, Scene("nr", 0.01, 61.44e6, params={"bandwidth_mhz": 5}), -3, 0)

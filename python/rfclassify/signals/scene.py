@@ -14,12 +14,12 @@ from typing import Any
 
 import numpy as np
 
-from .channel import ChannelConfig, apply_channel
+from .channel import ChannelConfig, add_awgn, apply_channel
 from .common import Waveform
 from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
 from .other import OTHER_KINDS, other_signal, receiver_noise
-from .placement import place
+from .placement import combine, place
 
 KIND_LABELS: dict[str, str] = {
     "lte": "LTE",
@@ -28,12 +28,19 @@ KIND_LABELS: dict[str, str] = {
     **{kind: "Other" for kind in OTHER_KINDS},
 }
 _PROPAGATION = ("profile", "doppler_hz", "delay_spread_s", "cfo_hz")
+# Bumped whenever a seed would render different samples: a dataset records it with its seed.
+GENERATOR_VERSION = 1
 
 
 @dataclass(frozen=True)
 class Scene:
     """Everything that defines one recorded example; ``params`` go to the emitter's generator
-    (``LteConfig`` / ``NrConfig`` fields, or the keyword arguments of an "Other" kind)."""
+    (``LteConfig`` / ``NrConfig`` fields, or the keyword arguments of an "Other" kind).
+
+    ``start_s`` is how far into the emitter's transmission the recording starts: LTE and NR
+    are generated from a frame start, so without it every example would begin on a frame
+    boundary and a classifier could learn where the sync signals sit instead of what they are.
+    """
 
     kind: str
     duration_s: float = 0.02
@@ -42,12 +49,15 @@ class Scene:
     snr_db: float | None = 20.0
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     params: dict[str, Any] = field(default_factory=dict)
+    start_s: float = 0.0
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_LABELS:
             raise ValueError(f"unknown kind {self.kind!r}; use one of {sorted(KIND_LABELS)}")
         if not self.duration_s > 0:
             raise ValueError(f"duration must be positive, got {self.duration_s}")
+        if not 0 <= self.start_s <= 1.0:
+            raise ValueError(f"start_s must be in 0..1 s, got {self.start_s}")
         if self.capture_rate is None and self.kind not in ("lte", "nr"):
             raise ValueError(f"kind {self.kind!r} needs a capture rate")
         if self.channel.snr_db is not None:
@@ -59,24 +69,36 @@ class Scene:
 
 
 def emit(scene: Scene, rng: np.random.Generator) -> Waveform:
-    """The emitter's signal alone, at its native rate (LTE/NR) or at the capture rate."""
+    """The emitter's signal alone, at its native rate (LTE/NR) or at the capture rate.
+
+    It covers ``start_s + duration_s`` less whatever the generator can skip itself (LTE starts
+    at any subframe); ``params["lead_s"]`` is the time still to drop from its beginning.
+    """
+    lead = scene.start_s
     try:
         if scene.kind == "lte":
-            return lte_downlink(LteConfig(**scene.params), scene.duration_s, rng)
-        if scene.kind == "nr":
-            return nr_downlink(NrConfig(**scene.params), scene.duration_s, rng)
-        assert scene.capture_rate is not None
-        if scene.kind == "noise":
-            return receiver_noise(scene.duration_s, scene.capture_rate, rng, **scene.params)
-        return other_signal(scene.kind, scene.duration_s, scene.capture_rate, rng, **scene.params)
+            subframes = int(np.floor(lead / 1e-3 + 1e-9))
+            lead -= subframes * 1e-3
+            wave = lte_downlink(
+                LteConfig(**scene.params), lead + scene.duration_s, rng, subframes % 10
+            )
+        elif scene.kind == "nr":
+            wave = nr_downlink(NrConfig(**scene.params), lead + scene.duration_s, rng)
+        else:
+            assert scene.capture_rate is not None
+            duration = lead + scene.duration_s
+            if scene.kind == "noise":
+                wave = receiver_noise(duration, scene.capture_rate, rng, **scene.params)
+            else:
+                wave = other_signal(scene.kind, duration, scene.capture_rate, rng, **scene.params)
     except TypeError as exc:  # an unknown keyword in params
         raise ValueError(f"{scene.kind}: {exc}") from None
+    wave.params["lead_s"] = max(0.0, lead)
+    return wave
 
 
-def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Waveform:
-    """The example as recorded at ``scene.capture_rate`` (native rate when None)."""
-    rng = np.random.default_rng(rng)
-    wave = emit(scene, rng)
+def _split_channel(scene: Scene) -> tuple[ChannelConfig, ChannelConfig]:
+    """(propagation, receiver): what the air does at the emitter's rate, what the SDR adds."""
     channel = scene.channel
     propagation = dataclasses.replace(
         ChannelConfig(), **{name: getattr(channel, name) for name in _PROPAGATION}
@@ -84,21 +106,98 @@ def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Wavefo
     receiver = dataclasses.replace(
         channel, profile="none", doppler_hz=0.0, cfo_hz=0.0, snr_db=scene.snr_db
     )
-    if scene.kind == "noise":
-        # Receiver noise is already the receiver; only its own flaws apply.
-        return apply_channel(wave, dataclasses.replace(receiver, snr_db=None), rng)
+    return propagation, receiver
+
+
+def _drop_lead(wave: Waveform, lead_s: float, duration_s: float) -> Waveform:
+    start = round(lead_s * wave.sample_rate)
+    stop = start + max(1, round(duration_s * wave.sample_rate))
+    return dataclasses.replace(wave, samples=wave.samples[start:stop])
+
+
+def transmit(scene: Scene, rng: np.random.Generator) -> Waveform:
+    """Emitter -> propagation -> placement at the capture rate, cut to the recorded span.
+
+    The lead is dropped only after propagation and resampling, so the multipath and the
+    resampling filters have settled before the first recorded sample.
+    """
+    wave = emit(scene, rng)
+    propagation, _ = _split_channel(scene)
+    lead = wave.params.pop("lead_s")
     wave = apply_channel(wave, propagation, rng)
     wave.params["propagation"] = wave.params.pop("channel")
     rate = scene.capture_rate or wave.sample_rate
     if rate != wave.sample_rate or scene.offset_hz:
         wave = place(wave, rate, scene.offset_hz)
-    wave = apply_channel(wave, receiver, rng)
-    wave.params["receiver"] = wave.params.pop("channel")
+    return _drop_lead(wave, lead, scene.duration_s)
+
+
+def _describe(wave: Waveform, scene: Scene) -> Waveform:
     wave.params = {
         **wave.params,
         "kind": scene.kind,
         "snr_db": scene.snr_db,
         "offset_hz": scene.offset_hz,
-        "capture_rate": rate,
+        "start_s": scene.start_s,
+        "capture_rate": wave.sample_rate,
+    }
+    return wave
+
+
+def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Waveform:
+    """The example as recorded at ``scene.capture_rate`` (native rate when None)."""
+    rng = np.random.default_rng(rng)
+    _, receiver = _split_channel(scene)
+    if scene.kind == "noise":
+        # Receiver noise is already the receiver; only its own flaws apply.
+        wave = emit(scene, rng)
+        wave = _drop_lead(wave, wave.params.pop("lead_s"), scene.duration_s)
+        wave = apply_channel(wave, dataclasses.replace(receiver, snr_db=None), rng)
+    else:
+        wave = apply_channel(transmit(scene, rng), receiver, rng)
+    wave.params["receiver"] = wave.params.pop("channel")
+    return _describe(wave, scene)
+
+
+def render_pair(
+    primary: Scene,
+    secondary: Scene,
+    relative_db: float,
+    rng: np.random.Generator | int | None = None,
+) -> Waveform:
+    """Two carriers side by side in one capture (e.g. an LTE and an NR cell of one operator).
+
+    The secondary arrives ``relative_db`` (normally < 0) against the primary; the label, the SNR
+    (over the primary's occupied band) and the receiver impairments are the primary's. The
+    secondary's own generation parameters are kept under ``params["secondary"]``.
+    """
+    rng = np.random.default_rng(rng)
+    if primary.kind == "noise" or secondary.kind == "noise":
+        raise ValueError("a pair needs two emitters; noise is the receiver's own")
+    rate = primary.capture_rate
+    if rate is None or secondary.capture_rate != rate:
+        raise ValueError("both scenes of a pair need the same, explicit capture rate")
+    if abs(primary.duration_s - secondary.duration_s) > 1e-12:
+        raise ValueError("both scenes of a pair need the same duration")
+    first, second = transmit(primary, rng), transmit(secondary, rng)
+    # combine() brings each carrier to unit mean power first: the primary keeps unit power.
+    mixed = combine([first, second], [0.0, relative_db])
+    _, receiver = _split_channel(primary)
+    if primary.snr_db is not None:
+        # The noise level follows the primary alone: the secondary is interference, not signal.
+        duty = float(first.params.get("duty_cycle", 1.0)) or 1.0
+        mixed = add_awgn(mixed, primary.snr_db, first.occupied_bandwidth, rate, rng, 1 / duty)
+    wave = dataclasses.replace(first, samples=mixed.astype(np.complex64))
+    receiver = dataclasses.replace(receiver, snr_db=None)
+    wave = apply_channel(wave, receiver, rng)
+    receiver_dict = wave.params.pop("channel")
+    receiver_dict["snr_db"] = primary.snr_db
+    wave.params["receiver"] = receiver_dict
+    wave = _describe(wave, primary)
+    wave.params["secondary"] = {
+        **{k: v for k, v in second.params.items() if k != "channel"},
+        "kind": secondary.kind,
+        "offset_hz": secondary.offset_hz,
+        "relative_db": relative_db,
     }
     return wave
