@@ -1,4 +1,5 @@
-"""``rfclassify synth``: synthetic signals as SigMF recordings with ground-truth annotations."""
+"""``rfclassify synth``: synthetic signals as SigMF recordings with ground-truth annotations,
+or (``--gallery``) a labelled grid of their spectrograms."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         description=(
             "Synthesise one signal as a receiver would record it and write it as a SigMF\n"
             "recording whose annotations give the ground truth (label, time, frequency edges,\n"
-            "every generation parameter).\n\n"
+            "every generation parameter). With --gallery PNG instead, draw one spectrogram of\n"
+            "every kind (each LTE bandwidth, NR FDD/TDD at 15 and 30 kHz, Other, noise) as a\n"
+            "labelled grid.\n\n"
             "  lte, nr          3GPP downlink carriers (TS 36.211 / TS 38.211)\n"
             "  noise            receiver noise alone\n"
             "  wifi_ofdm, dvbt_like, fm_broadcast, cw_tones, frequency_hopper\n"
@@ -43,11 +46,21 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "  rfclassify synth lte --bandwidth 10 --cell-id 301 --snr 10 --channel EPA "
             "--out lte.sigmf-meta\n"
             "  rfclassify synth nr --bandwidth 40 --scs 30 --param duplex=DDDSU --rate 61.44e6 "
-            "--offset 5e6 --out nr.sigmf-meta"
+            "--offset 5e6 --out nr.sigmf-meta\n"
+            "  rfclassify synth --gallery docs/gallery.png"
         ),
     )
-    parser.add_argument("signal", choices=SIGNALS, metavar="KIND", help=", ".join(SIGNALS))
-    parser.add_argument("--out", type=Path, required=True, help="output .sigmf-meta path")
+    parser.add_argument(
+        "signal", nargs="?", choices=SIGNALS, metavar="KIND", help=", ".join(SIGNALS)
+    )
+    parser.add_argument("--out", type=Path, help="output .sigmf-meta path (with KIND)")
+    parser.add_argument(
+        "--gallery",
+        type=Path,
+        metavar="PNG",
+        help="instead of one recording, write a labelled grid of spectrograms of every kind "
+        "(only --seed applies)",
+    )
     parser.add_argument(
         "--rate",
         type=positive_float,
@@ -99,6 +112,18 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.gallery is not None:
+        if args.signal is not None or args.out is not None:
+            parser.error("--gallery draws every kind: give it without KIND and --out")
+        if args.seed < 0:
+            parser.error(f"--seed {args.seed}: a gallery seed must be >= 0")
+        return _gallery(args)
+    if args.signal is None:
+        parser.error(
+            "give a KIND and --out (e.g. synth lte --out lte.sigmf-meta), or --gallery PNG"
+        )
+    if args.out is None:
+        parser.error(f"{args.signal}: give --out, the .sigmf-meta file to write")
     if args.signal == "testpattern":
         annotations, samples, rate = _test_pattern(args, parser)
     else:
@@ -119,6 +144,21 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"wrote {meta}: {samples.size} samples at {rate / 1e6:g} MS/s, "
         f"{len(annotations)} annotation{'s' if len(annotations) != 1 else ''}"
     )
+    return 0
+
+
+def _gallery(args: argparse.Namespace) -> int:
+    import time
+
+    from ..errors import RfclassifyError
+    from ..viz.gallery import render_gallery
+
+    start = time.perf_counter()
+    try:
+        panels = render_gallery(args.gallery, seed=args.seed)
+    except OSError as exc:
+        raise RfclassifyError(f"{args.gallery}: {exc.strerror or exc}") from None
+    print(f"wrote {args.gallery}: {len(panels)} panels in {time.perf_counter() - start:.1f} s")
     return 0
 
 
