@@ -6,6 +6,8 @@ import pytest
 from rfclassify.signals.channel import (
     PROFILES,
     ChannelConfig,
+    _dense_multipath,
+    _fading,
     add_awgn,
     apply_channel,
     image_rejection_db,
@@ -205,3 +207,18 @@ def test_same_seed_same_channel(profile):
 def test_config_validation(bad):
     with pytest.raises(ValueError, match=next(iter(bad)) if "profile" not in bad else "profile"):
         ChannelConfig(**bad)
+
+
+def test_segmented_fading_equals_the_per_sample_tapped_delay_line():
+    """The fast path (cross-faded static channels) is the same linear-in-time fading."""
+    fs, doppler = 30.72e6, 300.0
+    x = band_noise(np.random.default_rng(1), 150_000, 0.8)
+    y = multipath(x, fs, "ETU", np.random.default_rng(4), doppler)
+    delays, power = power_delay_profile("ETU")
+    gains, step = _fading(np.random.default_rng(4), delays.size, x.size / fs, doppler)
+    points = np.arange(gains.shape[1]) * step * fs
+    assert step * fs > 16 * 200  # this case does take the segmented path
+    length = int(np.ceil(delays.max() * fs)) + 17
+    reference = _dense_multipath(x, delays * fs, gains * np.sqrt(power)[:, None], points, length)
+    error = np.sqrt(np.mean(np.abs(y - reference) ** 2) / np.mean(np.abs(reference) ** 2))
+    assert error < 1e-5

@@ -84,3 +84,25 @@ def test_two_carriers_side_by_side_keep_their_requested_powers():
     assert 10 * np.log10(left / right) == pytest.approx(6.0, abs=0.5)
     with pytest.raises(ValueError, match="share one rate"):
         combine([a, tone_waveform(0, 1.92e6)])
+
+
+@pytest.mark.parametrize(
+    ("native", "bandwidth", "capture", "offset"),
+    [
+        (122.88e6, 98e6, 15.36e6, -9.93e6),  # narrow view into a wide carrier
+        (30.72e6, 18e6, 30.72e6, 4e6),  # same rate, band stays inside
+        (30.72e6, 18e6, 2.4e6, 3e6),
+    ],
+)
+def test_shift_at_the_native_rate_matches_the_oversampled_path(native, bandwidth, capture, offset):
+    """The shortcut (shift at the native rate) gives what shifting at a wider rate gives."""
+    from rfclassify.signals.placement import frequency_shift
+
+    w = wideband_waveform(native, bandwidth, seconds=0.004)
+    fast = place(w, capture, offset).samples
+    high = native * 4
+    slow = resample(frequency_shift(resample(w.samples, native, high), offset, high), high, capture)
+    n = min(fast.size, slow.size)
+    core = slice(200, n - 200)  # the filters' start-up and tail
+    error = np.mean(np.abs(fast[core] - slow[core]) ** 2) / np.mean(np.abs(slow[core]) ** 2)
+    assert 10 * np.log10(error) < -40

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import fft as sp_fft
+from scipy import signal
 
 from .common import Waveform
 
@@ -145,28 +146,36 @@ class ChannelConfig:
 
 
 def _fading(
-    rng: np.random.Generator, taps: int, n: int, sample_rate: float, doppler_hz: float
-) -> np.ndarray:
-    """Unit-power Rayleigh gains, ``(taps, n)``, or ``(taps, 1)`` when static.
+    rng: np.random.Generator, taps: int, duration_s: float, doppler_hz: float
+) -> tuple[np.ndarray, float]:
+    """Unit-power Rayleigh gains on a coarse time grid: ``(taps, K)`` and the grid step (s).
 
     Sum of 16 sinusoids per tap with uniform angles of arrival and phases: on average the
-    classical Jakes (U-shaped) Doppler spectrum within ±``doppler_hz``. Computed on a grid of
-    16 points per Doppler cycle and interpolated linearly to the sample rate.
+    classical Jakes (U-shaped) Doppler spectrum within ±``doppler_hz``. The grid has 16 points
+    per Doppler cycle; between them the gains are linear in time. A static channel is one point.
     """
     if doppler_hz == 0:
-        return (rng.standard_normal((taps, 1)) + 1j * rng.standard_normal((taps, 1))) / np.sqrt(2)
+        g = (rng.standard_normal((taps, 1)) + 1j * rng.standard_normal((taps, 1))) / np.sqrt(2)
+        return g, math.inf
     m = 16
-    step = min(1 / (16 * doppler_hz), n / sample_rate)
-    t = np.arange(int(np.ceil(n / sample_rate / step)) + 2) * step
+    step = min(1 / (16 * doppler_hz), duration_s)
+    t = np.arange(int(np.ceil(duration_s / step)) + 2) * step
     f = doppler_hz * np.cos(rng.uniform(0, 2 * np.pi, (taps, m, 1)))
     phi = rng.uniform(0, 2 * np.pi, (taps, m, 1))
-    coarse = np.exp(1j * (2 * np.pi * f * t + phi)).sum(axis=1) / np.sqrt(m)
-    ts = np.arange(n) / sample_rate
-    gains = np.empty((taps, n), np.complex64)
-    for tap, c in enumerate(coarse):
-        gains[tap].real = np.interp(ts, t, c.real)
-        gains[tap].imag = np.interp(ts, t, c.imag)
-    return gains
+    return np.exp(1j * (2 * np.pi * f * t + phi)).sum(axis=1) / np.sqrt(m), step
+
+
+_DELAY_HALF = 8  # half-length of the Kaiser-windowed sinc that realises a fractional delay
+
+
+def _impulse_response(delays: np.ndarray, gains: np.ndarray, length: int) -> np.ndarray:
+    """Sum over taps of gain * windowed sinc centred on ``_DELAY_HALF + delay`` samples."""
+    half = _DELAY_HALF
+    lags = np.arange(length)[None, :] - half - delays[:, None]
+    taper = np.i0(6.0 * np.sqrt(np.clip(1 - (lags / half) ** 2, 0, None))) / np.i0(6.0)
+    kernel = np.where(np.abs(lags) <= half, np.sinc(lags) * taper, 0.0)
+    kernel /= np.maximum(kernel.sum(axis=1, keepdims=True), 1e-12)
+    return (gains @ kernel).astype(np.complex64)
 
 
 def multipath(
@@ -179,9 +188,10 @@ def multipath(
 ) -> np.ndarray:
     """Tapped delay line: sum over taps of gain(t) * x(t - delay), same length as ``x``.
 
-    Delays are applied in the frequency domain (an exact band-limited fractional delay) from one
-    forward FFT; the signal is zero-padded past the largest delay so nothing wraps around. A
-    static channel is one frequency response, so it costs two FFTs whatever the tap count.
+    The gains are linear in time between the points of the fading grid, so the output between
+    two grid points is the cross-fade of the two static channels of its ends: each sample is
+    filtered twice by a short impulse response whatever the tap count (FFT convolution), instead
+    of once per tap. Fractional delays are Kaiser-windowed sincs.
     """
     x = np.asarray(samples, np.complex64)
     if profile == "none":
@@ -189,19 +199,47 @@ def multipath(
     delays, power = power_delay_profile(profile, delay_spread_s)
     d = delays * sample_rate
     n = x.size
-    m = sp_fft.next_fast_len(n + int(np.ceil(d.max())) + 64)
-    spectrum = sp_fft.fft(x, m)
-    f = sp_fft.fftfreq(m).astype(np.float32)
-    gains = _fading(rng, delays.size, n, sample_rate, doppler_hz) * np.sqrt(power)[:, None]
-    if gains.shape[1] == 1:
-        response = np.zeros(m, np.complex64)
-        for delay, g in zip(d, gains[:, 0], strict=True):
-            response += np.complex64(g) * np.exp(np.complex64(-2j * np.pi * delay) * f)
-        return sp_fft.ifft(spectrum * response)[:n]
+    length = int(np.ceil(d.max())) + 2 * _DELAY_HALF + 1
+    gains, step = _fading(rng, delays.size, n / sample_rate, doppler_hz)
+    responses = _impulse_response(d, (gains * np.sqrt(power)[:, None]).T, length)  # (K, L)
+    # y(i) = sum_l h(l) x(i + half - l): pad so that every output has its full support
+    xp = np.concatenate(
+        [np.zeros(length - 1, np.complex64), x, np.zeros(_DELAY_HALF, np.complex64)]
+    )
+
+    def filtered(h: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        seg = xp[lo + _DELAY_HALF : hi + _DELAY_HALF + length - 1]
+        return signal.fftconvolve(seg, h, mode="valid")
+
+    if responses.shape[0] == 1:
+        return filtered(responses[0], 0, n).astype(np.complex64)
+    points = np.arange(responses.shape[0]) * step * sample_rate  # grid points, in samples
+    if step * sample_rate < 16 * length:  # short segments: per tap, per sample is cheaper
+        return _dense_multipath(x, d, gains * np.sqrt(power)[:, None], points, length)
+    y = np.empty(n, np.complex64)
+    for k in range(responses.shape[0] - 1):
+        lo, hi = int(np.ceil(points[k])), min(n, int(np.ceil(points[k + 1])))
+        if lo >= n:
+            break
+        if hi <= lo:
+            continue
+        a = ((np.arange(lo, hi) - points[k]) / (points[k + 1] - points[k])).astype(np.float32)
+        y[lo:hi] = (1 - a) * filtered(responses[k], lo, hi) + a * filtered(responses[k + 1], lo, hi)
+    return y
+
+
+def _dense_multipath(
+    x: np.ndarray, delays: np.ndarray, gains: np.ndarray, points: np.ndarray, length: int
+) -> np.ndarray:
+    """The same tapped delay line, with every tap's gain interpolated at every sample."""
+    n = x.size
+    at = np.arange(n)
     y = np.zeros(n, np.complex64)
-    for delay, g in zip(d, gains, strict=True):  # one inverse FFT per tap (<= 24)
-        delayed = sp_fft.ifft(spectrum * np.exp(np.complex64(-2j * np.pi * delay) * f))[:n]
-        y += g * delayed
+    for delay, g in zip(delays, gains, strict=True):
+        h = _impulse_response(np.array([delay]), np.ones((1, 1)), length)[0]
+        delayed = signal.fftconvolve(x, h)[_DELAY_HALF : _DELAY_HALF + n]
+        gain = np.interp(at, points, g.real) + 1j * np.interp(at, points, g.imag)
+        y += (gain * delayed).astype(np.complex64)
     return y
 
 
@@ -280,26 +318,39 @@ def image_rejection_db(gain_db: float, phase_deg: float) -> float:
     )
 
 
+_SRO_PHASES = 1024  # fractional positions tabulated: timing error <= 1/2048 sample
+
+
+@lru_cache(maxsize=4)
+def _sro_kernels(half: int) -> np.ndarray:
+    """Kaiser-windowed sinc interpolators for fractions 0, 1/P, ..., 1: ``(P + 1, 2 half)``."""
+    taps = np.arange(-half + 1, half + 1)
+    frac = np.arange(_SRO_PHASES + 1)[:, None] / _SRO_PHASES
+    w = np.sinc(frac - taps) * np.kaiser(2 * half, 6.0)
+    return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
 def sample_rate_offset(x: np.ndarray, ppm: float, half: int = 16) -> np.ndarray:
     """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples, sinc-interpolated.
 
-    Output sample m is x at input time m / (1 + ppm 1e-6); done in chunks to bound memory.
+    Output sample m is x at input time m / (1 + ppm 1e-6), from 2 ``half`` neighbours weighted
+    by a tabulated interpolator; done in chunks to bound memory.
     """
     if ppm == 0:
         return x
     ratio = 1 + ppm * 1e-6
     out_n = round(x.size * ratio)
-    xp = np.concatenate([np.zeros(half, x.dtype), x, np.zeros(half + 1, x.dtype)])
+    pad = np.zeros(half + 1, np.complex64)
+    xp = np.concatenate([pad[:half], np.asarray(x, np.complex64), pad])
+    kernels = _sro_kernels(half)
     taps = np.arange(-half + 1, half + 1)
-    window = np.kaiser(2 * half, 6.0)
-    y = np.empty(out_n, complex)
-    for lo in range(0, out_n, 1 << 16):
-        pos = np.arange(lo, min(lo + (1 << 16), out_n)) / ratio
-        base = np.floor(pos).astype(int)
-        idx = base[:, None] + taps  # the 2*half input samples around each output instant
-        w = np.sinc(pos[:, None] - idx) * window
-        w /= w.sum(axis=1, keepdims=True)
-        y[lo : lo + pos.size] = np.sum(xp[np.clip(idx + half, 0, xp.size - 1)] * w, axis=1)
+    y = np.empty(out_n, np.complex64)
+    for lo in range(0, out_n, 1 << 15):
+        pos = np.arange(lo, min(lo + (1 << 15), out_n)) / ratio
+        base = np.floor(pos).astype(np.int64)
+        w = kernels[np.rint((pos - base) * _SRO_PHASES).astype(np.int64)]
+        idx = np.clip(base[:, None] + taps + half, 0, xp.size - 1)
+        y[lo : lo + pos.size] = np.einsum("ij,ij->i", xp[idx], w)
     return y
 
 

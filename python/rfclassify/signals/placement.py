@@ -37,8 +37,9 @@ def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarra
 
 def frequency_shift(samples: np.ndarray, offset_hz: float, rate: float, phase: float = 0.0):
     """Multiply by exp(j 2 pi f t): the signal moves up by ``offset_hz``."""
-    n = np.arange(samples.size, dtype=np.float64)
-    rotor = np.exp(1j * (2 * np.pi * offset_hz / rate * n + phase))
+    cycles = np.arange(samples.size, dtype=np.float64) * (offset_hz / rate)
+    cycles -= np.floor(cycles)  # whole turns dropped: float32 keeps the phase exact enough
+    rotor = np.exp(1j * (2 * np.pi * cycles.astype(np.float32) + np.float32(phase)))
     return (samples * rotor).astype(np.complex64)
 
 
@@ -58,11 +59,19 @@ def place(waveform: Waveform, capture_rate: float, offset_hz: float = 0.0) -> Wa
             f"offset {offset_hz / 1e6:g} MHz puts the whole carrier outside the "
             f"{capture_rate / 1e6:g} MS/s view"
         )
-    # Shift at a rate wide enough to hold the shifted native band: nothing wraps around.
-    high = max(capture_rate, native * math.ceil((native + 2 * abs(offset_hz)) / native))
-    x = resample(waveform.samples, native, high)
-    x = frequency_shift(x, offset_hz, high)
-    x = resample(x, high, capture_rate)
+    if (capture_rate == native and abs(offset_hz) + half_bw <= 0.45 * native) or (
+        abs(offset_hz) + 0.55 * capture_rate <= 0.5 * native
+    ):
+        # Shifting at the native rate is safe: either the shifted band stays inside it, or
+        # what wraps around lands outside the view, where the down-sampler removes it.
+        x = frequency_shift(waveform.samples, offset_hz, native)
+        x = resample(x, native, capture_rate)
+    else:
+        # Shift at a rate wide enough to hold the shifted native band: nothing wraps around.
+        high = max(capture_rate, native * math.ceil((native + 2 * abs(offset_hz)) / native))
+        x = resample(waveform.samples, native, high)
+        x = frequency_shift(x, offset_hz, high)
+        x = resample(x, high, capture_rate)
     lo = max(offset_hz - waveform.occupied_bandwidth / 2, -capture_rate / 2)
     hi = min(offset_hz + waveform.occupied_bandwidth / 2, capture_rate / 2)
     params = {
