@@ -14,6 +14,7 @@ from rfclassify.signals.channel import (
     measure_snr,
     multipath,
     power_delay_profile,
+    sample_rate_offset,
 )
 from rfclassify.signals.common import Waveform
 
@@ -222,3 +223,18 @@ def test_segmented_fading_equals_the_per_sample_tapped_delay_line():
     reference = _dense_multipath(x, delays * fs, gains * np.sqrt(power)[:, None], points, length)
     error = np.sqrt(np.mean(np.abs(y - reference) ** 2) / np.mean(np.abs(reference) ** 2))
     assert error < 1e-5
+
+
+def test_sample_rate_offset_leaves_the_band_edges_flat_in_time():
+    """No pulsing near Nyquist (what a fractional-delay interpolator sweeping 0..1 causes)."""
+    from rfclassify.dsp import Frontend, FrontendConfig
+
+    rate = 61.44e6
+    rng = np.random.default_rng(0)
+    n = round(0.02 * rate)
+    x = ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)).astype(np.complex64)
+    y = sample_rate_offset(x, 20.0)[:n]
+    db, _ = Frontend(FrontendConfig(normalisation="none")).power_db(y[None], rate)
+    edge, middle = db[0, 0], db[0, 40]
+    assert abs(edge.mean() - middle.mean()) < 1.0
+    assert edge.std() < 1.5 * middle.std() + 0.1

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -318,40 +317,19 @@ def image_rejection_db(gain_db: float, phase_deg: float) -> float:
     )
 
 
-_SRO_PHASES = 1024  # fractional positions tabulated: timing error <= 1/2048 sample
+def sample_rate_offset(x: np.ndarray, ppm: float) -> np.ndarray:
+    """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples.
 
-
-@lru_cache(maxsize=4)
-def _sro_kernels(half: int) -> np.ndarray:
-    """Kaiser-windowed sinc interpolators for fractions 0, 1/P, ..., 1: ``(P + 1, 2 half)``."""
-    taps = np.arange(-half + 1, half + 1)
-    frac = np.arange(_SRO_PHASES + 1)[:, None] / _SRO_PHASES
-    w = np.sinc(frac - taps) * np.kaiser(2 * half, 6.0)
-    return (w / w.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def sample_rate_offset(x: np.ndarray, ppm: float, half: int = 16) -> np.ndarray:
-    """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples, sinc-interpolated.
-
-    Output sample m is x at input time m / (1 + ppm 1e-6), from 2 ``half`` neighbours weighted
-    by a tabulated interpolator; done in chunks to bound memory.
+    Output sample m is x at input time m n / out_n, by the Fourier method (zero-pad or cut
+    the spectrum): one FFT each way, and time-invariant, unlike a fractional-delay filter whose
+    response near Nyquist would pulse as the fraction sweeps 0..1 every 1e6 / ppm samples.
     """
     if ppm == 0:
         return x
-    ratio = 1 + ppm * 1e-6
-    out_n = round(x.size * ratio)
-    pad = np.zeros(half + 1, np.complex64)
-    xp = np.concatenate([pad[:half], np.asarray(x, np.complex64), pad])
-    kernels = _sro_kernels(half)
-    taps = np.arange(-half + 1, half + 1)
-    y = np.empty(out_n, np.complex64)
-    for lo in range(0, out_n, 1 << 15):
-        pos = np.arange(lo, min(lo + (1 << 15), out_n)) / ratio
-        base = np.floor(pos).astype(np.int64)
-        w = kernels[np.rint((pos - base) * _SRO_PHASES).astype(np.int64)]
-        idx = np.clip(base[:, None] + taps + half, 0, xp.size - 1)
-        y[lo : lo + pos.size] = np.einsum("ij,ij->i", xp[idx], w)
-    return y
+    out_n = round(x.size * (1 + ppm * 1e-6))
+    if out_n == x.size:
+        return x
+    return signal.resample(np.asarray(x, np.complex64), out_n).astype(np.complex64)
 
 
 def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Generator) -> Waveform:
