@@ -30,6 +30,7 @@ def _number(convert, accept, requirement: str):
 positive_float = _number(float, lambda v: v > 0, "a finite number > 0")
 non_negative_float = _number(float, lambda v: v >= 0, "a finite number >= 0")
 positive_int = _number(int, lambda v: v >= 1, ">= 1")
+non_negative_int = _number(int, lambda v: v >= 0, ">= 0")
 
 
 def image_size(text: str) -> tuple[int, int]:

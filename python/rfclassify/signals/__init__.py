@@ -11,11 +11,12 @@ from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
 from .other import OTHER_KINDS, other_signal, receiver_noise
 from .placement import place
-from .scene import KIND_LABELS, Scene, render
+from .scene import GENERATOR_VERSION, KIND_LABELS, Scene, render, render_pair
 from .testpattern import Component, test_pattern
 
 __all__ = [
     "CLASSES",
+    "GENERATOR_VERSION",
     "KIND_LABELS",
     "OTHER_KINDS",
     "ChannelConfig",
@@ -31,5 +32,6 @@ __all__ = [
     "place",
     "receiver_noise",
     "render",
+    "render_pair",
     "test_pattern",
 ]

@@ -1,0 +1,297 @@
+"""``build_dataset``: draw scenes from a recipe, render them, turn them into spectrograms, store.
+
+A dataset folder holds::
+
+    dataset.json        what it is: classes, count, seed, recipe, frontend, generator version,
+                        shards; deterministic (the same seed writes the same bytes)
+    images-00000.npy    (count, C, H, W) spectrograms, float16 by default (np.load(mmap_mode="r"))
+    labels.npy          (N,) int8 class indices, in ``classes`` order
+    examples.csv        one row of parameters per example (see ``table.COLUMNS``)
+    params.jsonl        every generation parameter of every example, one JSON object per line
+    build.json          how the build went (time, examples/s, workers): the only file that varies
+
+Examples are made in parallel by worker processes, ``chunk`` at a time, each from its own seed
+(``recipe.example_rngs``), so the bytes do not depend on the worker count or on scheduling.
+``dataset.json`` says ``"complete": false`` until the last byte is written, so an interrupted
+build is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..dsp import Frontend, FrontendConfig
+from ..errors import RfclassifyError
+from ..signals.common import CLASSES
+from ..signals.scene import GENERATOR_VERSION
+from .recipe import draw_example, example_rngs, load_recipe, validate
+from .table import table_row, write_table
+
+FORMAT = "rfclassify-dataset"
+FORMAT_VERSION = 1
+STORAGE_DTYPES = ("float16", "float32")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    path: Path
+    count: int
+    seconds: float
+    workers: int
+
+    @property
+    def examples_per_s(self) -> float:
+        return self.count / self.seconds if self.seconds > 0 else float("inf")
+
+
+def make_example(
+    index: int, seed: int, recipe: dict, frontend: Frontend, dtype: np.dtype
+) -> tuple[np.ndarray, dict, dict]:
+    """Example ``index``: its image ``(C, H, W)``, its table row and its full parameters."""
+    draw_rng, render_rng = example_rngs(seed, index)
+    example = draw_example(recipe, draw_rng)
+    rate = example.scene.capture_rate
+    assert rate is not None
+    n = frontend.config.window_length(rate)
+    # a little extra: a sample-rate offset shortens the recording by up to its ppm
+    example = example.with_duration(n / rate * 1.002 + 1e-4)
+    wave = example.render(render_rng)
+    x = wave.samples[:n]
+    if x.size < n:
+        x = np.concatenate([x, np.zeros(n - x.size, np.complex64)])
+    image = frontend(x[None], rate)[0].astype(dtype)
+    params = {"index": index, "label": example.label, **wave.params}
+    return image, table_row(index, example, wave), params
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(seed: int, recipe: dict, frontend: dict, dtype: str) -> None:
+    _WORKER.update(
+        seed=seed,
+        recipe=recipe,
+        frontend=Frontend(FrontendConfig.from_dict(frontend)),
+        dtype=np.dtype(dtype),
+    )
+
+
+def _make_chunk(start: int, stop: int) -> tuple[int, np.ndarray, list[dict], list[str]]:
+    w = _WORKER
+    made = [
+        make_example(i, w["seed"], w["recipe"], w["frontend"], w["dtype"])
+        for i in range(start, stop)
+    ]
+    images = np.stack([m[0] for m in made])
+    lines = [json.dumps(m[2], sort_keys=True) for m in made]
+    return start, images, [m[1] for m in made], lines
+
+
+def _chunks(count: int, chunk: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, count, chunk):
+        yield start, min(count, start + chunk)
+
+
+def _results(
+    count: int, chunk: int, workers: int, init_args: tuple
+) -> Iterator[tuple[int, np.ndarray, list[dict], list[str]]]:
+    """Chunk results in completion order, from ``workers`` processes (or this one)."""
+    if workers == 1:
+        _init_worker(*init_args)
+        for start, stop in _chunks(count, chunk):
+            yield _make_chunk(start, stop)
+        return
+    # fork (as torch's DataLoader does on Linux): no re-import of the caller's __main__, so a
+    # script without a main guard works; spawn where fork does not exist
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(workers, context, _init_worker, init_args) as pool:
+        pending: set[Future] = set()
+        todo = _chunks(count, chunk)
+        try:
+            for start, stop in todo:  # keep a bounded queue: memory stays flat for any N
+                pending.add(pool.submit(_make_chunk, start, stop))
+                if len(pending) >= 3 * workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        yield future.result()
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+class _InOrder:
+    """Writes lines in index order although chunks finish out of order."""
+
+    def __init__(self, write: Callable[[list], None]):
+        self._write = write
+        self._next = 0
+        self._pending: dict[int, list] = {}
+
+    def add(self, start: int, items: list) -> None:
+        self._pending[start] = items
+        while self._next in self._pending:
+            items = self._pending.pop(self._next)
+            self._write(items)
+            self._next += len(items)
+
+
+def _describe(
+    count: int, seed: int, recipe: dict, config: FrontendConfig, dtype: str, shard: int, split: str
+) -> dict[str, Any]:
+    shape = [config.channels, config.height, config.width]
+    shards = [
+        {"file": f"images-{i:05d}.npy", "start": start, "count": min(shard, count - start)}
+        for i, start in enumerate(range(0, count, shard))
+    ]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "classes": list(CLASSES),
+        "count": count,
+        "seed": seed,
+        "split": split,
+        "generator_version": GENERATOR_VERSION,
+        "rfclassify_version": __version__,
+        "recipe": recipe,
+        "frontend": config.to_dict(),
+        "image_shape": shape,
+        "dtype": dtype,
+        "shards": shards,
+        "complete": False,
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def _usable_rates(recipe: dict, config: FrontendConfig) -> list[float]:
+    usable = []
+    for rate in recipe["capture_rates"]:
+        try:
+            config.window_length(rate)
+        except ValueError:
+            continue
+        usable.append(rate)
+    if not usable:
+        raise RfclassifyError(
+            f"none of the recipe's capture rates {recipe['capture_rates']} suits the frontend "
+            f"({config.supported_rates_text()})"
+        )
+    return usable
+
+
+def build_dataset(
+    out: str | Path,
+    count: int,
+    seed: int,
+    recipe: dict | None = None,
+    frontend: FrontendConfig | None = None,
+    workers: int | None = None,
+    shard_size: int = 4096,
+    dtype: str = "float16",
+    split: str = "",
+    chunk: int = 8,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> BuildResult:
+    """Build ``count`` examples into folder ``out``; see the module docstring for the layout.
+
+    ``recipe`` None is the default recipe; capture rates the frontend cannot serve are dropped
+    from it (the saved recipe says which were used). ``workers`` None uses every core.
+    """
+    out = Path(out)
+    if count < 1:
+        raise RfclassifyError(f"--n must be at least 1, got {count}")
+    if dtype not in STORAGE_DTYPES:
+        raise RfclassifyError(f"dtype {dtype!r}: use one of {STORAGE_DTYPES}")
+    if shard_size < 1:
+        raise RfclassifyError("shard size must be at least 1")
+    recipe = dict(load_recipe() if recipe is None else recipe)
+    validate(recipe)
+    config = frontend or FrontendConfig()
+    recipe["capture_rates"] = _usable_rates(recipe, config)
+    workers = max(1, min(workers or os.cpu_count() or 1, -(-count // chunk)))
+    if (out / "dataset.json").exists() and not overwrite:
+        raise RfclassifyError(f"{out} already holds a dataset; pass --force to replace it")
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in [*out.glob("images-*.npy"), out / "build.json"]:
+        stale.unlink(missing_ok=True)
+
+    meta = _describe(count, seed, recipe, config, dtype, shard_size, split)
+    _write_json(out / "dataset.json", meta)
+    shape = tuple(meta["image_shape"])
+    shards = [
+        np.lib.format.open_memmap(out / s["file"], "w+", dtype, (s["count"], *shape))
+        for s in meta["shards"]
+    ]
+    labels = np.empty(count, np.int8)
+    rows: list[dict] = []
+    started = time.perf_counter()
+    bar = _progress_bar(count, progress)
+    init = (seed, recipe, config.to_dict(), dtype)
+    with open(out / "params.jsonl", "w") as params_file:
+        params = _InOrder(lambda lines: params_file.write("".join(f"{s}\n" for s in lines)))
+        table = _InOrder(rows.extend)
+        for start, images, chunk_rows, lines in _results(count, chunk, workers, init):
+            for offset, image in enumerate(images):
+                index = start + offset
+                shards[index // shard_size][index % shard_size] = image
+            labels[start : start + len(chunk_rows)] = [r["class_index"] for r in chunk_rows]
+            params.add(start, lines)
+            table.add(start, chunk_rows)
+            bar.update(len(chunk_rows))
+    bar.close()
+    for shard in shards:
+        shard.flush()
+    del shards
+    np.save(out / "labels.npy", labels)
+    write_table(out / "examples.csv", rows)
+    seconds = time.perf_counter() - started
+    _write_json(out / "dataset.json", {**meta, "complete": True})
+    result = BuildResult(out, count, seconds, workers)
+    _write_json(
+        out / "build.json",
+        {
+            "seconds": round(seconds, 3),
+            "examples_per_s": round(result.examples_per_s, 3),
+            "workers": workers,
+            "cpu_count": os.cpu_count(),
+            "machine": platform.machine(),
+            "python": platform.python_version(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
+    return result
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        unit="ex",
+        desc="building",
+        disable=not enabled,
+        smoothing=0.1,
+        dynamic_ncols=True,
+    )
