@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .png import save_palette_png
+
 if TYPE_CHECKING:
     from ..training.dataset import SpectrogramDataset
 
@@ -71,6 +73,5 @@ def render_preview(
         "(frequency up, time right, as the model sees them)",
         fontsize=10,
     )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
+    save_palette_png(fig, path, dpi=80)
     plt.close(fig)

@@ -7,7 +7,6 @@ normalisation), so the gallery shows the structure a model learns from, not an i
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from ..dsp import Frontend, FrontendConfig
 from ..signals.lte import LTE_BANDWIDTHS
 from ..signals.other import OTHER_KINDS
 from ..signals.scene import Scene, render
+from .png import save_palette_png
 
 DURATION_S = 0.02  # two LTE/NR frames: every NR panel holds an SSB burst (first half frame)
 SNR_DB = 20.0
@@ -187,18 +187,6 @@ def render_gallery(path: Path | str, seed: int = 0, *, dpi: int = 100) -> list[P
     )
     fig.tight_layout(rect=(0, 0, 0.93, 1))
     fig.colorbar(mesh, cax=fig.add_axes((0.94, 0.25, 0.012, 0.5)), label="dB re panel peak")
-    _save_palette_png(fig, out, dpi)
+    save_palette_png(fig, out, dpi)
     plt.close(fig)
     return panels
-
-
-def _save_palette_png(fig: Any, out: Path, dpi: int) -> None:
-    """Save as an 8-bit palette PNG: the stepped colour map leaves a few hundred colours, and
-    receiver noise in full RGB would make the file several times larger for no visible gain."""
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=dpi, format="png")
-    image = Image.open(buffer).convert("RGB")
-    palette = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    palette.save(out, optimize=True)
