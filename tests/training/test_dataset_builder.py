@@ -139,3 +139,13 @@ def test_incomplete_or_foreign_folders_are_refused(built, tmp_path):
     (broken / "dataset.json").write_text(json.dumps(meta))
     with pytest.raises(DatasetError, match=r"images-00000\.npy"):
         SpectrogramDataset(broken)
+
+
+def test_an_example_depends_only_on_seed_and_index(built, tmp_path):
+    """The first examples of a small build are those of a bigger one with the same seed."""
+    small = build_dataset(
+        tmp_path / "small", 5, 1, small_recipe(), FRONTEND, workers=1, progress=False
+    )
+    big, head = SpectrogramDataset(built[0]), SpectrogramDataset(small.path)
+    np.testing.assert_array_equal(head.images(range(5)), big.images(range(5)))
+    np.testing.assert_array_equal(head.labels, big.labels[:5])
