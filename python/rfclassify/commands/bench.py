@@ -47,6 +47,23 @@ def register(verbs: argparse._SubParsersAction) -> None:
     add_frontend_arguments(fe)
     fe.set_defaults(run=lambda args: run_frontend(args, fe))
 
+    scan = kinds.add_parser(
+        "scan",
+        help="Vim's selective-scan forms (sequential, segsum, chunked) in torch and ONNX Runtime",
+        description=(
+            "Time vim_ultralight with each selective-scan form, in torch eager and in ONNX "
+            "Runtime (CPU), at batch 1 and a larger batch, in the same run; report the "
+            "speed-up over the sequential reference and check every form against it."
+        ),
+    )
+    scan.add_argument("--batch", type=positive_int, default=8, help="throughput batch (default: 8)")
+    scan.add_argument(
+        "--seconds", type=positive_float, default=2.0, help="time per measurement (default: 2)"
+    )
+    scan.add_argument("--no-onnx", action="store_true", help="torch only (no export)")
+    scan.add_argument("--json", action="store_true", help="print one JSON object")
+    scan.set_defaults(run=run_scan)
+
 
 def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..bench.frontend import run_frontend_bench
@@ -83,4 +100,31 @@ def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
             f"  baseline (per-window scipy.signal.spectrogram): {result['baseline_msps']:.1f} "
             f"MS/s -> speed-up {result['speedup_vs_baseline']:.1f}x"
         )
+    return 0
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..bench.scan import run_scan_bench
+
+    result = run_scan_bench(
+        batches=(1, args.batch),
+        seconds=args.seconds,
+        onnx=not args.no_onnx,
+        progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    print(f"{result['model']}, {result['threads']} torch threads")
+    header = ("backend", "scan", "batch", "ms", "win/s", "vs seq", "diff")
+    print("{:<12} {:<11} {:>5} {:>9} {:>9} {:>7} {:>9}".format(*header))
+    for r in result["rows"]:
+        print(
+            f"{r['backend']:<12} {r['scan']:<11} {r['batch']:>5} {r['ms']:>9.2f} "
+            f"{r['windows_per_s']:>9.1f} {r['speedup_vs_sequential']:>6.2f}x "
+            f"{r['max_abs_diff_vs_sequential']:>9.1e}"
+        )
+    print("fastest: " + ", ".join(f"{k} {v}" for k, v in sorted(result["fastest"].items())))
     return 0

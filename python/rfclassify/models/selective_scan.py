@@ -1,0 +1,136 @@
+"""Mamba's selective scan in plain PyTorch: runs on CPU, exports to ONNX, no CUDA kernels.
+
+The recurrence (Gu & Dao 2023, S6), per channel d and state n:
+
+    h_t = exp(delta_t A) h_{t-1} + delta_t B_t u_t        y_t = C_t . h_t + D u_t
+
+Three equivalent forms, all taking ``u, delta (batch, D, L)``, ``A (D, N)`` or ``(batch, D, N)``,
+``B, C (batch, N, L)``, ``D (D,)`` or ``(batch, D)`` and returning ``y (batch, D, L)``:
+
+- ``sequential``: the reference, a loop over the L tokens (64 for a 128x128 image in 16x16
+  patches); the decay factors and inputs of every step are computed in one vectorised op first,
+  so the loop body is one multiply-add.
+- ``segsum``: fully parallel. h_t = sum_{s<=t} exp(sum_{s<r<=t} delta_r A) delta_s B_s u_s: an
+  (L x L) lower-triangular weight per channel and state (the "segment sum" of Mamba-2's SSD).
+  Only sums <= 0 are exponentiated, so it never overflows, unlike the naive log-space
+  cumulative product exp(S_t) * cumsum(exp(-S_s) ...).
+- ``chunked``: segsum inside chunks of ``chunk`` tokens, the recurrence across chunks
+  (SSD's chunked form): L/chunk loop steps, (chunk x chunk) weights.
+
+Which is fastest depends on the backend and batch; ``rfclassify.models.vim`` picks per path
+(see docs/models.md for the measured ratios). Every form equals ``sequential`` to 1e-5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+
+def _discretise(
+    u: torch.Tensor, delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(delta A, delta B u): ``(batch, D, L, N)`` each; A broadcast over the batch."""
+    if A.dim() == 2:
+        A = A.unsqueeze(0)
+    log_decay = delta.unsqueeze(-1) * A.unsqueeze(2)  # (b, d, l, n)
+    drive = (delta * u).unsqueeze(-1) * B.transpose(1, 2).unsqueeze(1)  # (b, d, l, n)
+    return log_decay, drive
+
+
+def _skip(y: torch.Tensor, u: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
+    return y + u * (D.unsqueeze(-1) if D.dim() == 2 else D[:, None])
+
+
+def scan_sequential(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+) -> torch.Tensor:
+    """The reference: one step per token."""
+    log_decay, drive = _discretise(u, delta, A, B)
+    decay = torch.exp(log_decay)
+    h = torch.zeros_like(drive[:, :, 0])
+    states = []
+    for t in range(u.shape[-1]):
+        h = decay[:, :, t] * h + drive[:, :, t]
+        states.append(h)
+    hs = torch.stack(states, dim=2)  # (b, d, l, n)
+    y = torch.einsum("bdln,bnl->bdl", hs, C)
+    return _skip(y, u, D)
+
+
+def _segsum_weights(log_decay: torch.Tensor) -> torch.Tensor:
+    """exp(sum_{s<r<=t} log_decay_r) for s <= t, else 0: ``(..., L, L, N)`` from ``(..., L, N)``.
+
+    The sums are accumulated term by term over each segment (Mamba-2's stable segsum), not as
+    the difference S_t - S_s of two running sums: by token 64 those reach hundreds, and their
+    float32 difference would lose the 1e-5 this form must keep.
+    """
+    length = log_decay.shape[-2]
+    ones = torch.ones(length, length, dtype=torch.bool, device=log_decay.device)
+    terms = log_decay.unsqueeze(-2).expand(*log_decay.shape[:-2], length, length, -1)
+    # terms[..., r, s, n] = log_decay[..., r, n], kept where r > s
+    terms = terms.masked_fill(~ones.tril(-1).unsqueeze(-1), 0.0)
+    sums = torch.cumsum(terms, dim=-3)  # [t, s] = sum over s < r <= t
+    sums = sums.masked_fill(~ones.tril().unsqueeze(-1), float("-inf"))
+    return torch.exp(sums)
+
+
+def scan_segsum(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+) -> torch.Tensor:
+    """All tokens at once through the (L x L) decay matrix."""
+    log_decay, drive = _discretise(u, delta, A, B)
+    weights = _segsum_weights(log_decay)  # (b, d, t, s, n)
+    hs = (weights * drive.unsqueeze(-3)).sum(dim=-2)
+    y = torch.einsum("bdtn,bnt->bdt", hs, C)
+    return _skip(y, u, D)
+
+
+def scan_chunked(
+    u: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+    chunk: int = 16,
+) -> torch.Tensor:
+    """Segsum inside chunks, the recurrence between them."""
+    b, d, length = u.shape
+    if length % chunk:
+        chunk = length  # one chunk: the segsum form
+    k = length // chunk
+    log_decay, drive = _discretise(u, delta, A, B)
+    n = log_decay.shape[-1]
+    log_decay = log_decay.reshape(b, d, k, chunk, n)
+    drive = drive.reshape(b, d, k, chunk, n)
+    weights = _segsum_weights(log_decay)  # (b, d, k, t, s, n)
+    local = (weights * drive.unsqueeze(-3)).sum(dim=-2)  # states from zero in each chunk
+    carry_in = torch.exp(torch.cumsum(log_decay, dim=3))  # decay from chunk start to t
+    h = torch.zeros_like(local[:, :, 0, 0])
+    chunks = []
+    for i in range(k):
+        states = local[:, :, i] + carry_in[:, :, i] * h.unsqueeze(2)
+        chunks.append(states)
+        h = states[:, :, -1]
+    hs = torch.stack(chunks, dim=2).reshape(b, d, length, n)
+    y = torch.einsum("bdln,bnl->bdl", hs, C)
+    return _skip(y, u, D)
+
+
+SCANS: dict[str, Callable[..., torch.Tensor]] = {
+    "sequential": scan_sequential,
+    "segsum": scan_segsum,
+    "chunked": scan_chunked,
+}
