@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import bench, dataset, spectrogram, synth
+from .commands import bench, dataset, export, models, spectrogram, synth
 from .errors import RfclassifyError
 
-VERBS = (synth, dataset, spectrogram, bench)
+VERBS = (synth, dataset, models, export, spectrogram, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ check: ONNX Runtime against PyTorch on the inputs given, failing loudly past the
 from __future__ import annotations
 
 import json
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,8 @@ def export_onnx(
     model = model.eval().float()
     example = torch.randn(2, *input_shape)
     batch = torch.export.Dim("batch", min=1, max=4096)
+    # the exporter logs a warning per torchvision op it cannot register: noise here
+    logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         program = torch.onnx.export(

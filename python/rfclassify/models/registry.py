@@ -14,7 +14,16 @@ from typing import Any
 
 from torch import nn
 
-_NOT_FAMILIES = {"registry", "layers", "flops", "onnx_export", "card"}
+_NOT_FAMILIES = {
+    "registry",
+    "layers",
+    "flops",
+    "onnx_export",
+    "card",
+    "export",
+    "precision",
+    "selective_scan",
+}
 
 
 @dataclass(frozen=True)

@@ -295,3 +295,20 @@ def _progress_bar(total: int, enabled: bool):
         smoothing=0.1,
         dynamic_ncols=True,
     )
+
+
+def sample_images(
+    frontend: FrontendConfig,
+    count: int,
+    seed: int = 0,
+    capture_rates: tuple[float, ...] = (1.92e6, 3.84e6, 7.68e6),
+) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` real spectrograms (float32) and labels from the default recipe, quickly: low
+    capture rates only. For parity checks and quantisation calibration, not for training."""
+    recipe = load_recipe()
+    recipe["capture_rates"] = _usable_rates(
+        {**recipe, "capture_rates": list(capture_rates)}, frontend
+    )
+    engine = Frontend(frontend)
+    made = [make_example(i, seed, recipe, engine, np.dtype(np.float32)) for i in range(count)]
+    return np.stack([m[0] for m in made]), np.array([m[1]["class_index"] for m in made])
