@@ -67,6 +67,21 @@ def to_int8(
 
 def _quantize(src: Path, dst: Path, mode: str, calibration: np.ndarray | None) -> None:
     import onnx
+
+    # The quantiser re-runs shape inference; stale value_info from the exporter's optimiser can
+    # contradict it ("inferred shape and existing shape differ"), so it starts without any.
+    model = onnx.load_model(str(src))
+    del model.graph.value_info[:]
+    clean = dst.with_name(dst.stem + ".prequant.onnx")
+    onnx.save_model(model, str(clean))
+    try:
+        _run_quantizer(clean, dst, mode, calibration)
+    finally:
+        clean.unlink(missing_ok=True)
+
+
+def _run_quantizer(src: Path, dst: Path, mode: str, calibration: np.ndarray | None) -> None:
+    import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
 
     if mode == "dynamic":
