@@ -135,3 +135,34 @@ def test_export_model_writes_file_card_and_reports_parity(tmp_path, precision):
         assert report["top1_agreement"] >= 0.75
         assert np.isfinite(report["max_abs_diff"])
     assert not list(tmp_path.glob("*.fp32.onnx")) or precision != "fp32"
+
+
+# Exported and parity-checked by their family's tests; the rest are checked here, so that every
+# registered architecture has an ONNX parity test.
+_FAMILY_TESTED = {
+    "vim_ultralight",
+    "mobilevit_xxs",
+    "mobilevit_xs",
+    "mobilevit_s",
+    "resnet50",
+    "resnet50_rf",
+    "vit_tiny_patch16",
+    "vit_tiny_patch4_32",
+    "vit_base_patch16",
+    "efficientnet_b0",
+    "efficientnet_b3",
+    "vit_hybrid_r50",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(set(list_models()) - _FAMILY_TESTED))
+def test_every_other_architecture_exports_with_parity(name, tmp_path):
+    from rfclassify.models import model_spec
+
+    spec = model_spec(name)
+    model = create_model(name, in_chans=1).eval()
+    shape = (1, spec.img_size, spec.img_size)
+    inputs = np.random.default_rng(0).standard_normal((2, *shape)).astype(np.float32)
+    report = export_onnx(model, tmp_path / f"{name}.onnx", shape, parity_inputs=inputs)
+    assert report.max_abs_diff <= 1e-4
