@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import bench, dataset, export, models, spectrogram, synth
+from .commands import bench, dataset, export, models, spectrogram, synth, train
 from .errors import RfclassifyError
 
-VERBS = (synth, dataset, models, export, spectrogram, bench)
+VERBS = (synth, dataset, models, train, export, spectrogram, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

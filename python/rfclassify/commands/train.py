@@ -1,0 +1,129 @@
+"""``rfclassify train``: a model on a dataset folder, with the seeds' per-model defaults."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .common import positive_float, positive_int
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"depth\": 4}'")
+    return value
+
+
+def register(verbs: argparse._SubParsersAction) -> None:
+    parser = verbs.add_parser(
+        "train",
+        help="train a model on a dataset folder (CPU, CUDA, or DDP under torchrun)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Train a registered model on a dataset built by 'rfclassify dataset build'.\n"
+            "Defaults per family come from the seeds (Vim: AdamW 5e-4, cosine, batch 32, 200\n"
+            "epochs with early stopping; ResNet-50: Adam 1e-4, batch 75; ViT: Adam 1e-4, batch\n"
+            "8); --config FILE (JSON/TOML) overrides them and flags override the file. The\n"
+            "resolved config, per-epoch logs (CSV/JSON), curves.png, last.pt (for --resume)\n"
+            "and best.safetensors + best.json (the model card) go to --out.\n\n"
+            "Several GPUs (or CPU processes): the same command under torchrun, e.g.\n"
+            "  torchrun --nproc_per_node 4 -m rfclassify.cli train --model vit_small_patch16 \\\n"
+            "      --data data/train --val data/val --out runs/vit\n\n"
+            "examples:\n"
+            "  rfclassify train --model vim_ultralight --data data/train --val data/val "
+            "--out runs/vim\n"
+            "  rfclassify train --model mobilevit_xxs --data data/train --val data/val "
+            "--out runs/mvit --epochs 30\n"
+            "  rfclassify train --out runs/vim --resume ...   # continue where it stopped"
+        ),
+    )
+    parser.add_argument("--model", required=True, help="registry name (see 'rfclassify models')")
+    parser.add_argument("--data", required=True, type=Path, metavar="DIR", help="training data")
+    parser.add_argument(
+        "--val",
+        type=Path,
+        metavar="DIR",
+        help="validation data (another seed; default: 10 %% of --data held out)",
+    )
+    parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run folder")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="JSON/TOML settings")
+    parser.add_argument("--device", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    parser.add_argument("--epochs", type=positive_int)
+    parser.add_argument("--batch-size", type=positive_int)
+    parser.add_argument("--lr", type=positive_float)
+    parser.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
+    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--scheduler", choices=["cosine", "none"])
+    parser.add_argument("--warmup-epochs", type=int)
+    parser.add_argument("--patience", type=int, help="early-stopping epochs (0: off)")
+    parser.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
+    parser.add_argument("--label-smoothing", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--workers", type=int, help="DataLoader worker processes")
+    parser.add_argument("--max-steps-per-epoch", type=int, help="cap the batches per epoch")
+    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
+    parser.add_argument(
+        "--deterministic", action="store_true", help="deterministic algorithms (slower)"
+    )
+    parser.add_argument(
+        "--model-args", type=_json_object, metavar="JSON", help="constructor overrides"
+    )
+    parser.add_argument(
+        "--augment", type=_json_object, metavar="JSON", help="augmentation settings"
+    )
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument(
+        "--stop-after-epochs",
+        type=positive_int,
+        metavar="N",
+        help="end this call after N epochs (continue later with --resume)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..training.config import resolve_config
+    from ..training.trainer import train
+
+    flags = {
+        "data": str(args.data),
+        "val": str(args.val) if args.val else None,
+        "out": str(args.out),
+        "device": args.device,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "optimizer": args.optimizer,
+        "weight_decay": args.weight_decay,
+        "scheduler": args.scheduler,
+        "warmup_epochs": args.warmup_epochs,
+        "patience": args.patience,
+        "grad_clip": args.grad_clip,
+        "label_smoothing": args.label_smoothing,
+        "seed": args.seed,
+        "workers": args.workers,
+        "max_steps_per_epoch": args.max_steps_per_epoch,
+        "amp": False if args.no_amp else None,
+        "deterministic": True if args.deterministic else None,
+        "model_overrides": args.model_args,
+        "augment": args.augment,
+    }
+    config = resolve_config(args.model, args.config, flags)
+    result = train(
+        config,
+        resume=args.resume,
+        progress=not args.quiet,
+        stop_after_epochs=args.stop_after_epochs,
+    )
+    print(
+        f"{result.out}: {result.epochs_run} epochs in {result.seconds:.0f} s; best epoch "
+        f"{result.best_epoch}: validation loss {result.best_val_loss:.4f}, accuracy "
+        f"{100 * result.best_val_acc:.2f} % -> {result.out / 'best.safetensors'}"
+    )
+    return 0

@@ -1,0 +1,361 @@
+"""The training loop: one command for CPU, one GPU, or many through ``torchrun`` (DDP).
+
+A run folder holds ``config.json`` (the resolved config), ``history.csv`` / ``history.json``
+(one row per epoch), ``curves.png``, ``last.pt`` (everything ``--resume`` needs: weights,
+optimizer, scheduler, epoch, random states; tensors and numbers only, read back with
+``torch.load(weights_only=True)``), ``best.safetensors`` + ``best.json`` (the best weights by
+validation loss and their model card) and ``summary.json``.
+
+Under ``torchrun --nproc_per_node N`` the same command runs DistributedDataParallel: each
+process takes 1/N of every epoch (``DistributedSampler``), gradients are averaged by PyTorch,
+validation counts are summed across processes, and only rank 0 writes files and draws the bar.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler
+
+from ..errors import RfclassifyError
+from ..models import create_model
+from ..models.card import card_for, save_checkpoint
+from ..models.flops import count_params
+from .augment import AugmentConfig, augment_batch
+from .config import TrainConfig
+from .data import FolderData, split_indices
+from .dataset import SpectrogramDataset, check_held_out
+
+
+@dataclass
+class RunResult:
+    out: Path
+    epochs_run: int
+    best_epoch: int
+    best_val_loss: float
+    best_val_acc: float
+    seconds: float
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, local rank, world size); initialises the process group under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 0, 1
+    if not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    return dist.get_rank(), int(os.environ.get("LOCAL_RANK", "0")), world
+
+
+def _device(name: str, local_rank: int) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RfclassifyError("--device cuda: no CUDA device here (use --device auto or cpu)")
+        return torch.device(f"cuda:{local_rank}" if name == "cuda" else name)
+    return torch.device("cpu")
+
+
+def _seed(seed: int, deterministic: bool) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+
+
+def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    params = [p for p in model.parameters() if p.requires_grad]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
+    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+
+
+def _schedule(config: TrainConfig):
+    """Per-epoch LR factor: linear warm-up, then cosine to 0 over the rest (T_max = epochs)."""
+
+    def factor(epoch: int) -> float:
+        if epoch < config.warmup_epochs:
+            return (epoch + 1) / (config.warmup_epochs + 1)
+        if config.scheduler == "none":
+            return 1.0
+        span = max(1, config.epochs - config.warmup_epochs)
+        return 0.5 * (1 + math.cos(math.pi * (epoch - config.warmup_epochs) / span))
+
+    return factor
+
+
+def _peak_memory(device: torch.device) -> int:
+    if device.type == "cuda":
+        return int(torch.cuda.max_memory_allocated(device))
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
+
+
+def _load_data(config: TrainConfig, seed: int):
+    train_set = SpectrogramDataset(config.data)
+    if config.val:
+        val_set = SpectrogramDataset(config.val)
+        check_held_out(train_set, val_set)
+        if val_set.image_shape != train_set.image_shape or val_set.classes != train_set.classes:
+            raise RfclassifyError(f"{config.val} does not match {config.data} (shape or classes)")
+        return train_set, FolderData(train_set), FolderData(val_set)
+    train_idx, val_idx = split_indices(len(train_set), config.val_fraction, seed)
+    if len(val_idx) == 0:
+        raise RfclassifyError("no validation data: pass --val DIR or a val_fraction > 0")
+    return train_set, FolderData(train_set, train_idx), FolderData(train_set, val_idx)
+
+
+def _evaluate(model: nn.Module, loader: DataLoader, device: torch.device, world: int):
+    model.eval()
+    totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, count
+    with torch.no_grad():
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            logits = model(x).float()
+            totals[0] += nn.functional.cross_entropy(logits, y, reduction="sum")
+            totals[1] += (logits.argmax(1) == y).sum()
+            totals[2] += y.numel()
+    if world > 1:
+        dist.all_reduce(totals)
+    loss, correct, count = totals.tolist()
+    return loss / max(count, 1), correct / max(count, 1)
+
+
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after_epochs: int | None = None,
+) -> RunResult:
+    """Run (or continue, with ``resume``) the training ``config`` describes.
+
+    ``stop_after_epochs`` ends this call after that many epochs, as an interruption would; the
+    run continues with ``resume`` exactly as if it had not stopped (same schedule, same data
+    order, same random augmentations).
+    """
+    from tqdm import tqdm
+
+    rank, local_rank, world = _distributed()
+    device = _device(config.device, local_rank)
+    out = Path(config.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        if not resume and (out / "last.pt").exists():
+            raise RfclassifyError(f"{out} holds a run already: pass --resume, or another --out")
+        config.save(out / "config.json")
+    _seed(config.seed + rank, config.deterministic)
+    dataset, train_data, val_data = _load_data(config, config.seed)
+    c, h, w = dataset.image_shape
+    if h != w:
+        raise RfclassifyError(f"the models take square images; the dataset's are {h}x{w}")
+    model = create_model(
+        config.model, len(dataset.classes), img_size=h, in_chans=c, **config.model_overrides
+    ).to(device)
+    augment = AugmentConfig.from_dict(config.augment)
+    optimizer = _optimizer(config, model)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(config))
+    use_amp = config.amp and device.type == "cuda"
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    aug_rng = torch.Generator().manual_seed(config.seed * 1000 + rank)
+    history: list[dict[str, Any]] = []
+    start_epoch, best = 0, {"val_loss": math.inf, "val_acc": 0.0, "epoch": -1}
+    if resume:
+        state = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["torch_rng"])
+        aug_rng.set_state(state["aug_rng"])
+        history = json.loads(state["history"])
+        best = json.loads(state["best"])
+        start_epoch = int(state["epoch"]) + 1
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    sampler = DistributedSampler(train_data, world, rank, seed=config.seed) if world > 1 else None
+    loader_rng = torch.Generator().manual_seed(config.seed)
+    train_loader = DataLoader(
+        train_data,
+        config.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        num_workers=config.workers,
+        generator=loader_rng,
+        drop_last=len(train_data) > config.batch_size,
+    )
+    val_sampler = DistributedSampler(val_data, world, rank, shuffle=False) if world > 1 else None
+    val_loader = DataLoader(val_data, config.batch_size * 2, sampler=val_sampler)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    started = time.perf_counter() - (history[-1]["elapsed_s"] if history else 0.0)
+    epochs_without_gain = start_epoch - 1 - best["epoch"] if history else 0
+
+    last_epoch = config.epochs
+    if stop_after_epochs is not None:
+        last_epoch = min(last_epoch, start_epoch + stop_after_epochs)
+    for epoch in range(start_epoch, last_epoch):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
+        loader_rng.manual_seed(config.seed + epoch)
+        net.train()
+        steps = len(train_loader)
+        if config.max_steps_per_epoch:
+            steps = min(steps, config.max_steps_per_epoch)
+        bar = tqdm(
+            total=steps,
+            desc=f"epoch {epoch + 1}/{config.epochs}",
+            unit="batch",
+            disable=not progress or rank != 0,
+            dynamic_ncols=True,
+        )
+        seen = correct = 0
+        loss_sum = 0.0
+        epoch_start = time.perf_counter()
+        for step, (x, y) in enumerate(train_loader):
+            if step >= steps:
+                break
+            x = augment_batch(x, augment, aug_rng).to(device, non_blocking=True)
+            y = y.to(device, non_blocking=True)
+            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                logits = net(x)
+                loss = loss_fn(logits.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            if config.grad_clip > 0:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+            seen += y.numel()
+            loss_sum += float(loss.detach()) * y.numel()
+            correct += int((logits.argmax(1) == y).sum())
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        bar.close()
+        lr = optimizer.param_groups[0]["lr"]
+        scheduler.step()
+        val_loss, val_acc = _evaluate(model, val_loader, device, world)
+        row = {
+            "epoch": epoch + 1,
+            "train_loss": loss_sum / max(seen, 1),
+            "train_acc": correct / max(seen, 1),
+            "val_loss": val_loss,
+            "val_acc": val_acc,
+            "lr": lr,
+            "epoch_s": time.perf_counter() - epoch_start,
+            "elapsed_s": time.perf_counter() - started,
+            "peak_memory_bytes": _peak_memory(device),
+        }
+        history.append(row)
+        improved = val_loss < best["val_loss"]
+        if improved:
+            best = {"val_loss": val_loss, "val_acc": val_acc, "epoch": epoch}
+            epochs_without_gain = 0
+        else:
+            epochs_without_gain += 1
+        if rank == 0:
+            if progress:
+                print(
+                    f"epoch {epoch + 1}: train loss {row['train_loss']:.4f} acc "
+                    f"{row['train_acc']:.4f} | val loss {val_loss:.4f} acc {val_acc:.4f}"
+                    + (" (best)" if improved else ""),
+                    flush=True,
+                )
+            if improved:
+                _save_best(model, dataset, config, out, row)
+            _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best)
+            _write_history(out, history)
+        if config.patience and epochs_without_gain >= config.patience:
+            if rank == 0 and progress:
+                print(f"early stop: no better validation loss for {config.patience} epochs")
+            break
+
+    seconds = time.perf_counter() - started
+    result = RunResult(
+        out, len(history), best["epoch"] + 1, best["val_loss"], best["val_acc"], seconds
+    )
+    if rank == 0:
+        summary = {
+            "model": config.model,
+            "params": count_params(model),
+            "epochs_run": result.epochs_run,
+            "best_epoch": result.best_epoch,
+            "best_val_loss": result.best_val_loss,
+            "best_val_acc": result.best_val_acc,
+            "train_seconds": round(seconds, 2),
+            "peak_memory_bytes": max((r["peak_memory_bytes"] for r in history), default=0),
+            "device": str(device),
+            "world_size": world,
+        }
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    if world > 1:
+        dist.barrier()
+    return result
+
+
+def _save_best(model, dataset, config, out: Path, row: dict) -> None:
+    data = {
+        "train": {
+            "path": str(config.data),
+            "seed": dataset.seed,
+            "count": len(dataset),
+            "generator_version": dataset.meta["generator_version"],
+            "recipe": dataset.recipe,
+        }
+    }
+    card = card_for(
+        model,
+        classes=dataset.classes,
+        frontend=dataset.meta["frontend"],
+        data=data,
+        metrics={"validation": {"loss": row["val_loss"], "accuracy": row["val_acc"]}},
+        name=Path(config.out).name,
+    )
+    save_checkpoint(model, card, out / "best")
+
+
+def _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best) -> None:
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
+        "torch_rng": torch.get_rng_state(),
+        "aug_rng": aug_rng.get_state(),
+        "epoch": epoch,
+        "history": json.dumps(history),
+        "best": json.dumps(best),
+    }
+    tmp = out / "last.pt.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, out / "last.pt")
+
+
+def _write_history(out: Path, history: list[dict]) -> None:
+    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    with open(out / "history.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+    from ..viz.curves import plot_curves
+
+    plot_curves(history, out / "curves.png")

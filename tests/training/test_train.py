@@ -1,0 +1,138 @@
+"""Training for real: it learns, it resumes into the same run, it runs under DDP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from rfclassify.dsp import FrontendConfig
+from rfclassify.errors import RfclassifyError
+from rfclassify.training.augment import AugmentConfig, augment_batch
+from rfclassify.training.builder import build_dataset
+from rfclassify.training.config import resolve_config
+from rfclassify.training.recipe import load_recipe
+from rfclassify.training.trainer import train
+
+TINY = {"patch_size": 4, "depth": 2}
+
+
+@pytest.fixture(scope="module")
+def easy(tmp_path_factory):
+    """An easy set: high SNR, low rates, whole carriers, 32x32 images of 5 ms."""
+    recipe = load_recipe()
+    recipe.update(snr_db=[15.0, 30.0], capture_rates=[1.92e6, 3.84e6, 7.68e6])
+    recipe.update(pair=0.0, partial_view=0.0)
+    root = tmp_path_factory.mktemp("easy")
+    frontend = FrontendConfig(window_ms=5.0, height=32, width=32)
+    build_dataset(root / "train", 480, 1, recipe, frontend, progress=False)
+    build_dataset(root / "val", 96, 2, recipe, frontend, progress=False)
+    return root
+
+
+def config(easy, out, **flags):
+    values = {
+        "data": str(easy / "train"),
+        "val": str(easy / "val"),
+        "out": str(out),
+        "model_overrides": TINY,
+        "lr": 2e-3,
+        "batch_size": 32,
+        **flags,
+    }
+    return resolve_config("vim_ultralight", flags=values)
+
+
+def test_a_small_model_learns_well_above_chance(easy, tmp_path):
+    result = train(config(easy, tmp_path / "run", epochs=6), progress=False)
+    assert result.best_val_acc > 0.6  # chance is 0.25: a broken pipeline cannot get here
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history) == 6 and history[-1]["train_loss"] < history[0]["train_loss"]
+    for name in ("config.json", "history.csv", "curves.png", "best.safetensors", "best.json"):
+        assert (tmp_path / "run" / name).exists(), name
+    card = json.loads((tmp_path / "run" / "best.json").read_text())
+    assert card["data"]["train"]["seed"] == 1
+    assert card["frontend"]["height"] == 32 and card["architecture"]["img_size"] == 32
+
+
+def test_resume_continues_the_same_run_bit_for_bit(easy, tmp_path):
+    def run(out, resume=False, stop=None):
+        c = config(easy, out, epochs=3, max_steps_per_epoch=4, seed=3, warmup_epochs=1)
+        return train(c, resume=resume, progress=False, stop_after_epochs=stop)
+
+    run(tmp_path / "straight")
+    run(tmp_path / "split", stop=2)  # interrupted after two epochs
+    with pytest.raises(RfclassifyError, match="--resume"):
+        run(tmp_path / "split")
+    run(tmp_path / "split", resume=True)
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "split" / "last.pt", weights_only=True)
+    for key, value in a["model"].items():
+        torch.testing.assert_close(b["model"][key], value, atol=0, rtol=0)
+    history = json.loads(b["history"])
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+
+
+def test_config_layers_and_bad_settings(easy, tmp_path):
+    c = resolve_config("resnet50_rf", flags={"out": "x", "data": "y"})
+    assert (c.optimizer, c.lr, c.batch_size) == ("adam", 1e-4, 75)  # the seeds' ResNet row
+    c = resolve_config("vit_small_patch16", flags={"batch_size": 16})
+    assert (c.optimizer, c.lr, c.batch_size) == ("adam", 1e-4, 16)
+    v = resolve_config("vim_ultralight")
+    assert (v.optimizer, v.lr, v.batch_size, v.epochs, v.scheduler) == (
+        "adamw",
+        5e-4,
+        32,
+        200,
+        "cosine",
+    )
+    file = tmp_path / "c.toml"
+    file.write_text("epochs = 3\nlr = 0.01\n")
+    c = resolve_config("vim_ultralight", file, {"lr": 0.02})
+    assert (c.epochs, c.lr) == (3, 0.02)
+    with pytest.raises(RfclassifyError, match="unknown training setting 'learning_rate'"):
+        resolve_config("vim_ultralight", flags={"learning_rate": 1})
+    with pytest.raises(RfclassifyError, match="unknown model"):
+        resolve_config("nope")
+    with pytest.raises(RfclassifyError, match="same seed"):
+        train(config(easy, tmp_path / "r", val=str(easy / "train")), progress=False)
+
+
+def test_augmentations_keep_shape_and_do_what_they_say():
+    torch.manual_seed(0)
+    x = torch.randn(4, 1, 16, 32)
+    g = torch.Generator().manual_seed(0)
+    assert torch.equal(augment_batch(x, AugmentConfig.off(), g), x)
+    rolled = augment_batch(x, AugmentConfig(0.5, 0, 0, 0, 0, 0), g)
+    for i in range(4):  # a circular time shift: some roll of the original
+        assert any(torch.equal(rolled[i], x[i].roll(s, dims=-1)) for s in range(32))
+    flipped = augment_batch(x, AugmentConfig(0, 0, 0, 0, 0, 1.0), g)
+    assert torch.equal(flipped, x.flip(-1))
+    masked = augment_batch(x, AugmentConfig(0, 0, 2, 2, 0.25, 0), g)
+    assert masked.shape == x.shape and (masked == 0).sum() > 0
+    shifted = augment_batch(x, AugmentConfig(0, 0.25, 0, 0, 0, 0), g)
+    assert shifted.shape == x.shape
+    with pytest.raises(RfclassifyError, match="unknown augment"):
+        AugmentConfig.from_dict({"rotate": 1})
+
+
+def test_ddp_on_cpu_with_two_processes(easy, tmp_path):
+    torchrun = Path(sys.executable).with_name("torchrun")
+    out = tmp_path / "ddp"
+    cmd = [
+        str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", "-m", "rfclassify.cli",
+        "train", "--model", "vim_ultralight", "--data", str(easy / "train"), "--val",
+        str(easy / "val"), "--out", str(out), "--epochs", "1", "--batch-size", "16",
+        "--model-args", json.dumps(TINY), "--quiet",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["world_size"] == 2 and summary["epochs_run"] == 1
+    assert (out / "best.safetensors").exists()
