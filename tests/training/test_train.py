@@ -48,14 +48,20 @@ def config(easy, out, **flags):
     return resolve_config("vim_ultralight", flags=values)
 
 
-def test_a_small_model_learns_well_above_chance(easy, tmp_path):
-    result = train(config(easy, tmp_path / "run", epochs=6), progress=False)
-    assert result.best_val_acc > 0.6  # chance is 0.25: a broken pipeline cannot get here
-    history = json.loads((tmp_path / "run" / "history.json").read_text())
+@pytest.fixture(scope="module")
+def trained(easy, tmp_path_factory):
+    out = tmp_path_factory.mktemp("trained") / "run"
+    return train(config(easy, out, epochs=6), progress=False)
+
+
+def test_a_small_model_learns_well_above_chance(trained):
+    out = trained.out
+    assert trained.best_val_acc > 0.6  # chance is 0.25: a broken pipeline cannot get here
+    history = json.loads((out / "history.json").read_text())
     assert len(history) == 6 and history[-1]["train_loss"] < history[0]["train_loss"]
     for name in ("config.json", "history.csv", "curves.png", "best.safetensors", "best.json"):
-        assert (tmp_path / "run" / name).exists(), name
-    card = json.loads((tmp_path / "run" / "best.json").read_text())
+        assert (out / name).exists(), name
+    card = json.loads((out / "best.json").read_text())
     assert card["data"]["train"]["seed"] == 1
     assert card["frontend"]["height"] == 32 and card["architecture"]["img_size"] == 32
 
@@ -136,3 +142,38 @@ def test_ddp_on_cpu_with_two_processes(easy, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["epochs_run"] == 1
     assert (out / "best.safetensors").exists()
+
+
+def test_onnx_and_torch_forms_give_the_same_evaluation(easy, trained, tmp_path):
+    from rfclassify.models.card import load_checkpoint
+    from rfclassify.models.export import export_model
+    from rfclassify.training.dataset import DatasetError, SpectrogramDataset
+    from rfclassify.training.evaluate import Predictor, evaluate
+
+    model, card = load_checkpoint(trained.out / "best.safetensors")
+    export_model(model, card, tmp_path / "m.onnx", real=4)
+    test = SpectrogramDataset(easy / "val")  # seed 2: not the training seed
+    by_torch = evaluate(Predictor(trained.out / "best.safetensors"), test, progress=False)
+    by_onnx = evaluate(Predictor(tmp_path / "m.onnx"), test, progress=False)
+    assert by_torch["backend"] == "torch" and by_onnx["backend"] == "onnxruntime"
+    assert by_torch["predictions"] == by_onnx["predictions"]
+    for key in ("accuracy", "macro_f1", "confusion", "per_class", "by_snr", "slices"):
+        assert by_torch[key] == by_onnx[key], key
+    assert by_torch["accuracy"] > 0.6
+    assert sum(map(sum, by_torch["confusion"])) == len(test)
+    with pytest.raises((RfclassifyError, DatasetError), match="not held out"):
+        evaluate(Predictor(trained.out / "best.safetensors"), SpectrogramDataset(easy / "train"))
+
+
+def test_eval_command_prints_json_and_draws_plots(easy, trained, tmp_path):
+    cmd = [
+        sys.executable, "-m", "rfclassify.cli", "eval", str(trained.out / "best.safetensors"),
+        "--data", str(easy / "val"), "--plots", str(tmp_path), "--json",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert set(result["per_class"]) == {"LTE", "NR", "Noise", "Other"}
+    assert "capture_rate" in result["slices"] and "kind" in result["slices"]
+    assert (tmp_path / "confusion.png").stat().st_size > 5000
+    assert (tmp_path / "accuracy_vs_snr.png").stat().st_size > 5000
