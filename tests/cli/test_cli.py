@@ -29,7 +29,7 @@ def pattern(tmp_path_factory) -> Path:
 
 def test_help_lists_every_verb():
     proc = rf("--help", check=True)
-    for verb in ("synth", "dataset", "models", "train", "eval", "export", "spectrogram", "bench"):
+    for verb in ("synth", "dataset", "models", "train", "eval", "compare", "export", "bench"):
         assert verb in proc.stdout
     for verb in ("synth", "dataset build", "dataset info", "spectrogram", "bench frontend"):
         sub = rf(*verb.split(), "--help", check=True)

@@ -177,3 +177,18 @@ def test_eval_command_prints_json_and_draws_plots(easy, trained, tmp_path):
     assert "capture_rate" in result["slices"] and "kind" in result["slices"]
     assert (tmp_path / "confusion.png").stat().st_size > 5000
     assert (tmp_path / "accuracy_vs_snr.png").stat().st_size > 5000
+
+
+def test_compare_puts_runs_side_by_side(easy, trained, tmp_path):
+    cmd = [
+        sys.executable, "-m", "rfclassify.cli", "compare", str(trained.out), "--data",
+        str(easy / "val"), "--out", str(tmp_path),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "| run | model | params (M) | GMACs | accuracy | macro-F1" in proc.stdout
+    assert "`vim_ultralight`" in proc.stdout and "RSS" in proc.stdout
+    assert (tmp_path / "comparison.png").stat().st_size > 5000
+    assert list(trained.out.glob("eval-val-seed2.json"))  # evaluated once, cached
+    proc = subprocess.run([*cmd[:4], str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "not a finished training run" in proc.stderr
