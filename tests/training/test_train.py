@@ -192,3 +192,28 @@ def test_compare_puts_runs_side_by_side(easy, trained, tmp_path):
     assert list(trained.out.glob("eval-val-seed2.json"))  # evaluated once, cached
     proc = subprocess.run([*cmd[:4], str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "not a finished training run" in proc.stderr
+
+
+def test_training_on_examples_generated_on_the_fly(easy, tmp_path):
+    c = resolve_config(
+        "vim_ultralight",
+        flags={
+            "generate": 64,
+            "generate_seed": 5,
+            "val": str(easy / "val"),
+            "out": str(tmp_path / "gen"),
+            "model_overrides": TINY,
+            "epochs": 2,
+            "batch_size": 16,
+            "workers": 2,
+        },
+    )
+    result = train(c, progress=False)
+    history = json.loads((result.out / "history.json").read_text())
+    assert len(history) == 2 and all(r["train_acc"] > 0 for r in history)
+    card = json.loads((result.out / "best.json").read_text())
+    assert card["data"]["train"]["generated"] is True and card["data"]["train"]["seed"] == 5
+    assert card["frontend"]["height"] == 32  # the validation set's frontend
+    with pytest.raises(RfclassifyError, match="validation set's"):
+        train(resolve_config("vim_ultralight", flags={**c.to_dict(), "generate_seed": 2,
+              "out": str(tmp_path / "g2")}), progress=False)  # fmt: skip

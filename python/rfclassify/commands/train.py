@@ -43,7 +43,20 @@ def register(verbs: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument("--model", required=True, help="registry name (see 'rfclassify models')")
-    parser.add_argument("--data", required=True, type=Path, metavar="DIR", help="training data")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, metavar="DIR", help="training data (a folder)")
+    source.add_argument(
+        "--generate",
+        type=positive_int,
+        metavar="N",
+        help="render N training examples per epoch on the fly (needs --val; its frontend)",
+    )
+    parser.add_argument(
+        "--generate-seed", type=int, help="seed of the on-the-fly stream (default: 1)"
+    )
+    parser.add_argument(
+        "--recipe", type=Path, metavar="FILE", help="recipe for --generate (default: --val's)"
+    )
     parser.add_argument(
         "--val",
         type=Path,
@@ -92,7 +105,10 @@ def run(args: argparse.Namespace) -> int:
     from ..training.trainer import train
 
     flags = {
-        "data": str(args.data),
+        "data": str(args.data) if args.data else None,
+        "generate": args.generate,
+        "generate_seed": args.generate_seed,
+        "recipe": str(args.recipe) if args.recipe else None,
         "val": str(args.val) if args.val else None,
         "out": str(args.out),
         "device": args.device,

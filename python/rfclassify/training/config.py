@@ -60,6 +60,9 @@ class TrainConfig:
     workers: int = 0
     val_fraction: float = 0.1  # held out of --data when there is no --val
     max_steps_per_epoch: int = 0  # 0: the whole training set every epoch
+    generate: int = 0  # > 0: render this many training examples per epoch on the fly
+    generate_seed: int = 1  # the stream's seed (not the validation set's)
+    recipe: str = ""  # recipe file for on-the-fly examples (default: the validation set's)
     model_overrides: dict[str, Any] = field(default_factory=dict)
     augment: dict[str, Any] = field(default_factory=dict)  # see augment.AugmentConfig
 
@@ -75,6 +78,8 @@ class TrainConfig:
             (0 <= self.val_fraction < 1, "val_fraction must be in [0, 1)"),
             (self.grad_clip >= 0, "grad_clip must be >= 0 (0: off)"),
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)"),
+            (not (self.data and self.generate), "give --data or --generate, not both"),
+            (self.generate >= 0, "generate must be >= 0"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

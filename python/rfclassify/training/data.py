@@ -39,8 +39,9 @@ def split_indices(count: int, fraction: float, seed: int) -> tuple[np.ndarray, n
 
 
 class GeneratedData(IterableDataset):
-    """Endless examples from the generator: worker w of epoch e draws indices
-    ``base + e * stride + w, ... ``, so workers never repeat each other or an earlier epoch."""
+    """Examples from the generator, ``per_epoch`` per epoch: epoch e covers example indices
+    ``e * per_epoch ...`` of the stream, dealt round-robin over ranks and DataLoader workers, so
+    no two lanes repeat each other or an earlier epoch."""
 
     def __init__(
         self,
@@ -49,15 +50,18 @@ class GeneratedData(IterableDataset):
         seed: int,
         per_epoch: int,
         epoch: int = 0,
+        rank: int = 0,
+        world: int = 1,
     ):
         self.recipe, self.frontend_config, self.seed = recipe, frontend, seed
         self.per_epoch, self.epoch = per_epoch, epoch
+        self.rank, self.world = rank, world
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
     def __len__(self) -> int:
-        return self.per_epoch
+        return -(-self.per_epoch // self.world)
 
     def __iter__(self):
         from .builder import make_example
@@ -66,7 +70,8 @@ class GeneratedData(IterableDataset):
         worker, workers = (0, 1) if info is None else (info.id, info.num_workers)
         frontend = Frontend(self.frontend_config)
         start = self.epoch * self.per_epoch
-        for index in range(start + worker, start + self.per_epoch, workers):
+        lane, lanes = self.rank * workers + worker, self.world * workers
+        for index in range(start + lane, start + self.per_epoch, lanes):
             image, row, _ = make_example(
                 index, self.seed, self.recipe, frontend, np.dtype(np.float32)
             )

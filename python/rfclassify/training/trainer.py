@@ -35,7 +35,7 @@ from ..models.card import card_for, save_checkpoint
 from ..models.flops import count_params
 from .augment import AugmentConfig, augment_batch
 from .config import TrainConfig
-from .data import FolderData, split_indices
+from .data import FolderData, GeneratedData, split_indices
 from .dataset import SpectrogramDataset, check_held_out
 
 
@@ -108,18 +108,61 @@ def _peak_memory(device: torch.device) -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # Linux: KiB
 
 
-def _load_data(config: TrainConfig, seed: int):
+def _load_data(config: TrainConfig, seed: int, rank: int, world: int):
+    """(reference dataset: shape, classes, frontend; training data; validation data; the
+    training data's description for the model card)."""
+    if config.generate:
+        return _generated_data(config, rank, world)
     train_set = SpectrogramDataset(config.data)
     if config.val:
         val_set = SpectrogramDataset(config.val)
         check_held_out(train_set, val_set)
         if val_set.image_shape != train_set.image_shape or val_set.classes != train_set.classes:
             raise RfclassifyError(f"{config.val} does not match {config.data} (shape or classes)")
-        return train_set, FolderData(train_set), FolderData(val_set)
+        return train_set, FolderData(train_set), FolderData(val_set), _train_info(train_set)
     train_idx, val_idx = split_indices(len(train_set), config.val_fraction, seed)
     if len(val_idx) == 0:
         raise RfclassifyError("no validation data: pass --val DIR or a val_fraction > 0")
-    return train_set, FolderData(train_set, train_idx), FolderData(train_set, val_idx)
+    info = _train_info(train_set)
+    return train_set, FolderData(train_set, train_idx), FolderData(train_set, val_idx), info
+
+
+def _train_info(dataset: SpectrogramDataset) -> dict[str, Any]:
+    return {
+        "path": str(dataset.path),
+        "seed": dataset.seed,
+        "count": len(dataset),
+        "generator_version": dataset.meta["generator_version"],
+        "recipe": dataset.recipe,
+    }
+
+
+def _generated_data(config: TrainConfig, rank: int, world: int):
+    """Training examples rendered on the fly with the validation set's frontend."""
+    from ..signals.scene import GENERATOR_VERSION
+    from .recipe import load_recipe
+
+    if not config.val:
+        raise RfclassifyError(
+            "on-the-fly training (--generate) needs --val DIR: its frontend is used"
+        )
+    val_set = SpectrogramDataset(config.val)
+    if config.generate_seed == val_set.seed:
+        raise RfclassifyError(
+            f"the generation seed {config.generate_seed} is the validation set's: pick another"
+        )
+    recipe = load_recipe(config.recipe) if config.recipe else val_set.recipe
+    data = GeneratedData(
+        recipe, val_set.frontend, config.generate_seed, config.generate, rank=rank, world=world
+    )
+    info = {
+        "generated": True,
+        "seed": config.generate_seed,
+        "per_epoch": config.generate,
+        "generator_version": GENERATOR_VERSION,
+        "recipe": recipe,
+    }
+    return val_set, data, FolderData(val_set), info
 
 
 def _evaluate(model: nn.Module, loader: DataLoader, device: torch.device, world: int):
@@ -161,7 +204,8 @@ def train(
             raise RfclassifyError(f"{out} holds a run already: pass --resume, or another --out")
         config.save(out / "config.json")
     _seed(config.seed + rank, config.deterministic)
-    dataset, train_data, val_data = _load_data(config, config.seed)
+    dataset, train_data, val_data, train_info = _load_data(config, config.seed, rank, world)
+    generated = isinstance(train_data, GeneratedData)
     c, h, w = dataset.image_shape
     if h != w:
         raise RfclassifyError(f"the models take square images; the dataset's are {h}x{w}")
@@ -192,16 +236,18 @@ def train(
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    sampler = DistributedSampler(train_data, world, rank, seed=config.seed) if world > 1 else None
+    sampler = None
+    if world > 1 and not generated:  # a generated stream is split by rank itself
+        sampler = DistributedSampler(train_data, world, rank, seed=config.seed)
     loader_rng = torch.Generator().manual_seed(config.seed)
     train_loader = DataLoader(
         train_data,
         config.batch_size,
-        shuffle=sampler is None,
+        shuffle=sampler is None and not generated,
         sampler=sampler,
         num_workers=config.workers,
-        generator=loader_rng,
-        drop_last=len(train_data) > config.batch_size,
+        generator=None if generated else loader_rng,
+        drop_last=not generated and len(train_data) > config.batch_size,
     )
     val_sampler = DistributedSampler(val_data, world, rank, shuffle=False) if world > 1 else None
     val_loader = DataLoader(val_data, config.batch_size * 2, sampler=val_sampler)
@@ -215,6 +261,8 @@ def train(
     for epoch in range(start_epoch, last_epoch):
         if sampler is not None:
             sampler.set_epoch(epoch)
+        if generated:
+            train_data.set_epoch(epoch)
         loader_rng.manual_seed(config.seed + epoch)
         net.train()
         steps = len(train_loader)
@@ -281,7 +329,7 @@ def train(
                     flush=True,
                 )
             if improved:
-                _save_best(model, dataset, config, out, row)
+                _save_best(model, dataset, train_info, config, out, row)
             _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best)
             _write_history(out, history)
         if config.patience and epochs_without_gain >= config.patience:
@@ -312,16 +360,8 @@ def train(
     return result
 
 
-def _save_best(model, dataset, config, out: Path, row: dict) -> None:
-    data = {
-        "train": {
-            "path": str(config.data),
-            "seed": dataset.seed,
-            "count": len(dataset),
-            "generator_version": dataset.meta["generator_version"],
-            "recipe": dataset.recipe,
-        }
-    }
+def _save_best(model, dataset, train_info, config, out: Path, row: dict) -> None:
+    data = {"train": train_info, "validation": {"path": str(dataset.path), "seed": dataset.seed}}
     card = card_for(
         model,
         classes=dataset.classes,
