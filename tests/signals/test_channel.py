@@ -238,3 +238,25 @@ def test_sample_rate_offset_leaves_the_band_edges_flat_in_time():
     edge, middle = db[0, 0], db[0, 40]
     assert abs(edge.mean() - middle.mean()) < 1.0
     assert edge.std() < 1.5 * middle.std() + 0.1
+
+
+def test_agc_step_changes_the_gain_once_by_the_step():
+    fs, n = 1e6, 100_000
+    x = band_noise(np.random.default_rng(0), n, 0.8)
+    w = Waveform(x, fs, "Other", 0.8 * fs)
+    out = apply_channel(w, ChannelConfig(agc_step_db=6.0), np.random.default_rng(1)).samples
+    ratio = np.abs(out) / np.maximum(np.abs(x), 1e-9)
+    steps = np.flatnonzero(np.abs(np.diff(20 * np.log10(ratio))) > 1)
+    assert steps.size == 1 and 0.1 * n <= steps[0] <= 0.9 * n
+    assert 20 * np.log10(ratio[-1] / ratio[0]) == pytest.approx(6.0, abs=0.01)
+
+
+def test_clipping_limits_i_and_q_at_the_level_above_rms():
+    fs, n = 1e6, 100_000
+    x = band_noise(np.random.default_rng(0), n, 0.8)
+    w = Waveform(x, fs, "Other", 0.8 * fs)
+    out = apply_channel(w, ChannelConfig(clip_db=3.0), np.random.default_rng(1)).samples
+    level = np.sqrt(np.mean(np.abs(x) ** 2) / 2) * 10 ** (3 / 20)
+    assert np.abs(out.real).max() == pytest.approx(level, rel=1e-4)
+    assert np.abs(out.imag).max() == pytest.approx(level, rel=1e-4)
+    assert np.mean(np.abs(out.real) >= level * 0.9999) > 0.01  # a fair share is clipped

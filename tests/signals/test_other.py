@@ -32,6 +32,7 @@ def occupied_bandwidth(x: np.ndarray, fs: float, fraction: float = 0.99) -> floa
 
 RATES = {"wifi_ofdm": 30.72e6, "dvbt_like": 15.36e6, "fm_broadcast": 1e6, "cw_tones": 1e6}
 RATES["frequency_hopper"] = 30.72e6
+RATES |= {"generic_ofdm": 15.36e6, "narrowband_carrier": 3.84e6, "spur_comb": 15.36e6}
 
 
 @pytest.mark.parametrize("kind", sorted(OTHER_KINDS))

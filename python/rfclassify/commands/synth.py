@@ -11,7 +11,7 @@ from .common import non_negative_float, positive_float, positive_int
 
 # Kept in step with rfclassify.signals.scene.KIND_LABELS (a test checks), so --help stays instant.
 SCENE_KINDS = ("lte", "nr", "noise", "wifi_ofdm", "dvbt_like", "fm_broadcast", "cw_tones",
-               "frequency_hopper")  # fmt: skip
+               "frequency_hopper", "generic_ofdm", "narrowband_carrier", "spur_comb")  # fmt: skip
 SIGNALS = ("testpattern", *SCENE_KINDS)
 CHANNEL_PROFILES = ("none", "EPA", "EVA", "ETU", "TDL-A", "TDL-B", "TDL-C")
 
@@ -39,7 +39,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "labelled grid.\n\n"
             "  lte, nr          3GPP downlink carriers (TS 36.211 / TS 38.211)\n"
             "  noise            receiver noise alone\n"
-            "  wifi_ofdm, dvbt_like, fm_broadcast, cw_tones, frequency_hopper\n"
+            "  wifi_ofdm, dvbt_like, fm_broadcast, cw_tones, frequency_hopper,\n"
+            "  generic_ofdm, narrowband_carrier, spur_comb (hard negatives)\n"
             "                   emitters that are neither LTE nor NR (class 'Other')\n"
             "  testpattern      CW, gated OFDM bursts and a chirp, to check frontends by eye\n\n"
             "examples:\n"

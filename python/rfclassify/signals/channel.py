@@ -86,7 +86,9 @@ class ChannelConfig:
 
     ``phase_noise`` is the SSB level in dBc/Hz at 100 kHz offset of a free-running (Wiener)
     oscillator, whose spectrum falls 20 dB/decade (None: none). ``snr_db`` None: no noise added.
-    ``dc_offset`` is relative to the unit signal amplitude.
+    ``dc_offset`` is relative to the unit signal amplitude. ``agc_step_db``: the receiver's
+    gain steps by this much at a random instant (an AGC reacting mid-window); ``clip_db``: the
+    ADC clips I and Q at this many dB above the received RMS (None: never).
     """
 
     profile: str = "none"
@@ -99,6 +101,8 @@ class ChannelConfig:
     iq_phase_deg: float = 0.0
     dc_offset: complex = 0j
     snr_db: float | None = None
+    agc_step_db: float = 0.0
+    clip_db: float | None = None
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -113,6 +117,8 @@ class ChannelConfig:
             "iq_phase_deg": abs(self.iq_phase_deg) <= 45,
             "dc_offset": abs(self.dc_offset) <= 10,
             "snr_db": self.snr_db is None or -50 <= self.snr_db <= 100,
+            "agc_step_db": abs(self.agc_step_db) <= 30,
+            "clip_db": self.clip_db is None or 0 <= self.clip_db <= 40,
         }
         for name, ok in checks.items():
             if not ok:
@@ -357,6 +363,13 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
     if config.iq_gain_db or config.iq_phase_deg:
         x = iq_imbalance(x, config.iq_gain_db, config.iq_phase_deg)
     x = x + config.dc_offset
+    if config.agc_step_db:
+        at = int(rng.uniform(0.1, 0.9) * n)  # the AGC acts somewhere inside the window
+        x = x.copy()
+        x[at:] *= 10 ** (config.agc_step_db / 20)
+    if config.clip_db is not None:
+        level = np.sqrt(np.mean(np.abs(x) ** 2) / 2) * 10 ** (config.clip_db / 20)
+        x = np.clip(x.real, -level, level) + 1j * np.clip(x.imag, -level, level)
     x = sample_rate_offset(x, config.sro_ppm)
     params = {**waveform.params, "channel": config.to_dict()}
     return replace(waveform, samples=x.astype(np.complex64), params=params)

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import signal
 
 from .common import Waveform, ofdm_modulate, random_qam
+from .interferers import generic_ofdm, narrowband_carrier, spur_comb
 
 
 def _length(duration_s: float, sample_rate: float) -> int:
@@ -424,6 +425,10 @@ OTHER_KINDS: dict[str, Callable[..., Waveform]] = {
     "cw_tones": cw_tones,
     "dvbt_like": dvbt_like,
     "frequency_hopper": frequency_hopper,
+    # hard negatives (interferers.py): what a spectrogram can mistake for a 3GPP carrier
+    "generic_ofdm": generic_ofdm,
+    "narrowband_carrier": narrowband_carrier,
+    "spur_comb": spur_comb,
 }
 
 

@@ -29,7 +29,7 @@ KIND_LABELS: dict[str, str] = {
 }
 _PROPAGATION = ("profile", "doppler_hz", "delay_spread_s", "cfo_hz")
 # Bumped whenever a seed would render different samples: a dataset records it with its seed.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: hard-negative emitters, AGC steps and ADC clipping
 
 
 @dataclass(frozen=True)

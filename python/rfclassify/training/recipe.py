@@ -45,7 +45,7 @@ RECIPE_VERSION = 1
 DEFAULT_RECIPE: dict[str, Any] = {
     "version": RECIPE_VERSION,
     "classes": {"LTE": 1.0, "NR": 1.0, "Noise": 1.0, "Other": 1.0},
-    "snr_db": [-5.0, 30.0],
+    "snr_db": [-10.0, 30.0],
     "capture_rates": [1.92e6, 2.4e6, 3.84e6, 7.68e6, 15.36e6, 23.04e6, 30.72e6, 61.44e6],
     "max_zoom_out": 8.0,
     "partial_view": 0.15,
@@ -84,11 +84,16 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "iq_gain_db": [-0.5, 0.5],
         "iq_phase_deg": [-3.0, 3.0],
         "dc_offset": 0.02,
+        "agc_step": 0.1,
+        "agc_step_db": [-6.0, 6.0],
+        "clipping": 0.1,
+        "clip_db": [2.0, 8.0],
     },
 }
 
 # Approximate occupied bandwidth of the wide "Other" kinds, to keep them inside the view.
 _OTHER_BANDWIDTH = {"wifi_ofdm": 16.6e6, "dvbt_like": 7.61e6, "fm_broadcast": 0.2e6}
+PAIR_MIN_RATE = 15.36e6  # an LTE and an NR carrier of >= 5 MHz each fit side by side
 _EDGE = 0.9  # the usable fraction of a capture (SDR anti-alias filters roll off at the edges)
 
 
@@ -218,6 +223,10 @@ def validate(recipe: dict) -> None:
         ("iq_phase_deg", -45, 45),
     ):
         _range(recipe, f"channel.{key}", lo, hi)
+    _range(recipe, "channel.agc_step_db", -30, 30)
+    _range(recipe, "channel.clip_db", 0, 40)
+    _probability(recipe, "channel.agc_step")
+    _probability(recipe, "channel.clipping")
     if not 0 <= channel["dc_offset"] <= 1:
         raise RecipeError("channel.dc_offset (standard deviation) must be in 0..1")
 
@@ -311,6 +320,8 @@ def _channel(recipe: dict, rng: np.random.Generator) -> ChannelConfig:
         iq_gain_db=_uniform(rng, c["iq_gain_db"]),
         iq_phase_deg=_uniform(rng, c["iq_phase_deg"]),
         dc_offset=complex(*rng.normal(0, c["dc_offset"], 2)),
+        agc_step_db=_uniform(rng, c["agc_step_db"]) if rng.random() < c["agc_step"] else 0.0,
+        clip_db=_uniform(rng, c["clip_db"]) if rng.random() < c["clipping"] else None,
     )
 
 
@@ -389,8 +400,7 @@ def _carrier(recipe: dict, rng: np.random.Generator, kind: str) -> tuple[dict, f
 def _pair(recipe: dict, rng: np.random.Generator, kind: str, common: dict) -> Example:
     """Primary ``kind`` and the other technology side by side in one capture."""
     other = "nr" if kind == "lte" else "lte"
-    wide = [r for r in recipe["capture_rates"] if r >= 15.36e6]
-    rate = float(rng.choice(wide or [max(recipe["capture_rates"])]))
+    rate = float(rng.choice([r for r in recipe["capture_rates"] if r >= PAIR_MIN_RATE]))
     room = _EDGE * rate
     params = {}
     for k in (kind, other):
@@ -442,7 +452,8 @@ def draw_example(recipe: dict, rng: np.random.Generator, duration_s: float = 0.0
     kind = label.lower()
     start = _uniform(rng, [0.0, recipe["start_max_s"]])
     common = {"duration_s": duration_s, "snr_db": snr, "channel": channel, "start_s": start}
-    if rng.random() < recipe["pair"]:
+    # a pair needs a capture wide enough for two carriers side by side
+    if rng.random() < recipe["pair"] and max(recipe["capture_rates"]) >= PAIR_MIN_RATE:
         return _pair(recipe, rng, kind, common)
     params, rate, offset = _carrier(recipe, rng, kind)
     return Example(Scene(kind, capture_rate=rate, offset_hz=offset, params=params, **common))

@@ -44,6 +44,8 @@ COLUMNS: dict[str, type] = {
     "phase_noise_dbc_hz": float,
     "iq_gain_db": float,
     "iq_phase_deg": float,
+    "agc_step_db": float,
+    "clip_db": float,
     "pair_kind": str,
     "pair_relative_db": float,
 }
@@ -81,6 +83,8 @@ def table_row(index: int, example: Example, wave: Waveform) -> dict[str, Any]:
         "phase_noise_dbc_hz": propagation.phase_noise,
         "iq_gain_db": propagation.iq_gain_db,
         "iq_phase_deg": propagation.iq_phase_deg,
+        "agc_step_db": propagation.agc_step_db,
+        "clip_db": propagation.clip_db,
         "pair_kind": example.secondary.kind if example.secondary else None,
         "pair_relative_db": example.relative_db if example.secondary else None,
     }

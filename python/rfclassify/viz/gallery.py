@@ -40,6 +40,9 @@ OTHER_RATES = {
     "fm_broadcast": 0.48e6,  # below the classifier's 1.92 MS/s floor, so the FM band is visible
     "cw_tones": 1.92e6,
     "frequency_hopper": 15.36e6,
+    "generic_ofdm": 15.36e6,
+    "narrowband_carrier": 3.84e6,
+    "spur_comb": 15.36e6,
 }
 NOISE_RATE = 15.36e6
 
