@@ -43,6 +43,41 @@ def _skip(y: torch.Tensor, u: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
     return y + u * (D.unsqueeze(-1) if D.dim() == 2 else D[:, None])
 
 
+def _recurrence(decay: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
+    """h_t = decay_t h_{t-1} + drive_t over dim 2, from h_{-1} = 0: all states (b, d, l, n)."""
+    h = torch.zeros_like(drive[:, :, 0])
+    states = []
+    for t in range(drive.shape[2]):
+        h = decay[:, :, t] * h + drive[:, :, t]
+        states.append(h)
+    return torch.stack(states, dim=2)
+
+
+class _Recurrence(torch.autograd.Function):
+    """The recurrence with a hand-written backward: the reverse scan
+    g_t = dL/dh_t + decay_{t+1} g_{t+1}, then dL/d drive_t = g_t and dL/d decay_t = g_t h_{t-1}.
+    Autograd through the loop would record 2 L nodes and replay them one by one; this is one
+    loop each way. Used for training only (export and inference take the plain loop)."""
+
+    @staticmethod
+    def forward(ctx, decay: torch.Tensor, drive: torch.Tensor) -> torch.Tensor:
+        hs = _recurrence(decay, drive)
+        ctx.save_for_backward(decay, hs)
+        return hs
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        decay, hs = ctx.saved_tensors
+        g = torch.empty_like(grad)
+        carry = torch.zeros_like(grad[:, :, 0])
+        for t in range(grad.shape[2] - 1, -1, -1):
+            carry = grad[:, :, t] + carry
+            g[:, :, t] = carry
+            carry = decay[:, :, t] * carry
+        previous = torch.cat([torch.zeros_like(hs[:, :, :1]), hs[:, :, :-1]], dim=2)
+        return g * previous, g
+
+
 def scan_sequential(
     u: torch.Tensor,
     delta: torch.Tensor,
@@ -54,12 +89,10 @@ def scan_sequential(
     """The reference: one step per token."""
     log_decay, drive = _discretise(u, delta, A, B)
     decay = torch.exp(log_decay)
-    h = torch.zeros_like(drive[:, :, 0])
-    states = []
-    for t in range(u.shape[-1]):
-        h = decay[:, :, t] * h + drive[:, :, t]
-        states.append(h)
-    hs = torch.stack(states, dim=2)  # (b, d, l, n)
+    if torch.is_grad_enabled() and (decay.requires_grad or drive.requires_grad):
+        hs = _Recurrence.apply(decay, drive)
+    else:
+        hs = _recurrence(decay, drive)  # (b, d, l, n)
     y = torch.einsum("bdln,bnl->bdl", hs, C)
     return _skip(y, u, D)
 
