@@ -171,3 +171,14 @@ def test_measured_snr_of_drawn_examples_is_within_half_a_db():
         if checked == 40:
             break
     assert checked == 40 and pairs >= 2
+
+
+def test_a_recipe_saved_by_an_older_version_still_resolves():
+    from rfclassify.training.recipe import resolve_recipe
+
+    old = load_recipe()
+    del old["channel"]["agc_step"], old["channel"]["clip_db"]  # keys this version added
+    recipe = resolve_recipe(old)
+    assert recipe["channel"]["agc_step"] == DEFAULT_RECIPE["channel"]["agc_step"]
+    with pytest.raises(RecipeError, match=r"unknown recipe key 'lte\.typo'"):
+        resolve_recipe({"lte": {"typo": 1}})

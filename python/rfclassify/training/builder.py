@@ -36,7 +36,7 @@ from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
 from ..signals.scene import GENERATOR_VERSION
-from .recipe import draw_example, example_rngs, load_recipe, validate
+from .recipe import RecipeError, draw_example, example_rngs, load_recipe, resolve_recipe
 from .table import table_row, write_table
 
 FORMAT = "rfclassify-dataset"
@@ -226,8 +226,10 @@ def build_dataset(
         raise RfclassifyError(f"dtype {dtype!r}: use one of {STORAGE_DTYPES}")
     if shard_size < 1:
         raise RfclassifyError("shard size must be at least 1")
-    recipe = dict(load_recipe() if recipe is None else recipe)
-    validate(recipe)
+    try:
+        recipe = load_recipe() if recipe is None else resolve_recipe(recipe)
+    except RecipeError as exc:
+        raise RfclassifyError(str(exc)) from None
     config = frontend or FrontendConfig()
     recipe["capture_rates"] = _usable_rates(recipe, config)
     workers = max(1, min(workers or os.cpu_count() or 1, -(-count // chunk)))

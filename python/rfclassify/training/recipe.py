@@ -231,6 +231,19 @@ def validate(recipe: dict) -> None:
         raise RecipeError("channel.dc_offset (standard deviation) must be in 0..1")
 
 
+def resolve_recipe(data: dict[str, Any]) -> dict[str, Any]:
+    """A recipe given as a (possibly partial or older) dict: merged onto the defaults, checked.
+
+    Keys this version added take their defaults, so a recipe saved by an older version still
+    draws; unknown keys are refused as in a file.
+    """
+    data = dict(data)
+    data.setdefault("version", RECIPE_VERSION)
+    recipe = _merge(deepcopy(DEFAULT_RECIPE), data)
+    validate(recipe)
+    return recipe
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix == ".toml":
         try:
