@@ -139,3 +139,18 @@ def ofdm_modulate(spectra: np.ndarray, cp_lengths: np.ndarray) -> np.ndarray:
     symbol = np.repeat(np.arange(nsym), lengths)
     position = np.arange(lengths.sum()) - np.repeat(starts + cp, lengths)  # -cp .. nfft-1
     return body[symbol, position % nfft].astype(np.complex64)
+
+
+def sample_count(duration_s: float, sample_rate: float) -> int:
+    """Samples in ``duration_s`` at ``sample_rate`` (at least one); both must be positive."""
+    if duration_s <= 0 or sample_rate <= 0:
+        raise ValueError(
+            f"need duration_s > 0 and sample_rate > 0, got {duration_s}, {sample_rate}"
+        )
+    return max(1, round(duration_s * sample_rate))
+
+
+def unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
+    """``x`` scaled to unit mean power while on (a bursty signal's ``duty`` divides the mean)."""
+    power = float(np.mean(np.abs(x) ** 2)) / max(duty, 1e-12)
+    return x / np.sqrt(power) if power > 0 else x

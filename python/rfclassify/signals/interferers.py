@@ -21,16 +21,10 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal
 
-from .common import Waveform, ofdm_modulate, random_qam
+from .common import Waveform, ofdm_modulate, random_qam, sample_count, unit_power
 
 _AVOID_SCS = ((13.5e3, 16.5e3), (27e3, 33e3), (54e3, 66e3))  # 3GPP numerologies, ±10 %
 _MODULATIONS = ("QPSK", "16QAM", "64QAM")
-
-
-def _length(duration_s: float, sample_rate: float) -> int:
-    if duration_s <= 0 or sample_rate <= 0:
-        raise ValueError(f"need duration_s > 0 and sample_rate > 0: {duration_s}, {sample_rate}")
-    return max(1, round(duration_s * sample_rate))
 
 
 def _loguniform(rng: np.random.Generator, lo: float, hi: float) -> float:
@@ -59,7 +53,7 @@ def generic_ofdm(
     bursty: bool | None = None,
 ) -> Waveform:
     """Non-3GPP OFDM centred on 0 Hz; ``occupied_bandwidth`` is the used subcarriers' span."""
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     while True:  # the spacing as realised on the sample grid must not be a 3GPP one
         wanted = _loguniform(rng, 2e3, 80e3) if scs_hz is None else scs_hz
         nfft = max(16, round(sample_rate / wanted))
@@ -83,9 +77,7 @@ def generic_ofdm(
         spectra[~on] = 0
     x = ofdm_modulate(spectra, np.full(n_sym, cp))[:n]
     duty = float(np.mean(np.abs(x) > 0)) if bursty else 1.0
-    power = float(np.mean(np.abs(x) ** 2)) / max(duty, 1e-12)
-    if power > 0:
-        x = x / np.sqrt(power)
+    x = unit_power(x, duty)
     params = {
         "kind": "generic_ofdm",
         "scs_hz": float(scs),
@@ -133,7 +125,7 @@ def narrowband_carrier(
     bursty: bool | None = None,
 ) -> Waveform:
     """A narrowband PSK/QAM link at ``offset_hz`` (random within ±40 % of the rate)."""
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     rs = symbol_rate or _loguniform(rng, 10e3, min(500e3, sample_rate / 8))
     beta = float(rng.uniform(0.2, 0.5)) if rolloff is None else rolloff
     modulation = modulation or str(rng.choice(("BPSK", *_MODULATIONS[:2])))
@@ -158,9 +150,7 @@ def narrowband_carrier(
         on = _bursts(rng, n, mean_on=int(0.004 * sample_rate), mean_off=int(0.003 * sample_rate))
         x = np.where(on, x, 0)
         duty = float(on.mean())
-    power = float(np.mean(np.abs(x) ** 2)) / max(duty, 1e-12)
-    if power > 0:
-        x = x / np.sqrt(power)
+    x = unit_power(x, duty)
     params = {
         "kind": "narrowband_carrier",
         "symbol_rate": float(true_rs),
@@ -181,7 +171,7 @@ def spur_comb(
     count: int | None = None,
 ) -> Waveform:
     """Clock harmonics: lines at k f0 + offset inside ±48 % of the rate, -0..-20 dB, wandering."""
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     f0 = fundamental_hz or float(rng.uniform(0.02, 0.2)) * sample_rate
     offset = float(rng.uniform(-0.5, 0.5)) * f0
     k_max = int(0.48 * sample_rate // f0)

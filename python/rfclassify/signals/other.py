@@ -23,16 +23,8 @@ from typing import Any
 import numpy as np
 from scipy import signal
 
-from .common import Waveform, ofdm_modulate, random_qam
+from .common import Waveform, ofdm_modulate, random_qam, sample_count, unit_power
 from .interferers import generic_ofdm, narrowband_carrier, spur_comb
-
-
-def _length(duration_s: float, sample_rate: float) -> int:
-    if duration_s <= 0 or sample_rate <= 0:
-        raise ValueError(
-            f"need duration_s > 0 and sample_rate > 0, got {duration_s}, {sample_rate}"
-        )
-    return max(1, round(duration_s * sample_rate))
 
 
 def _resample(x: np.ndarray, native_rate: float, sample_rate: float, n: int) -> np.ndarray:
@@ -43,11 +35,6 @@ def _resample(x: np.ndarray, native_rate: float, sample_rate: float, n: int) -> 
     if x.size < n:
         x = np.concatenate([x, np.zeros(n - x.size, x.dtype)])
     return x[:n]
-
-
-def _unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
-    power = float(np.mean(np.abs(x) ** 2)) / max(duty, 1e-12)
-    return x / np.sqrt(power) if power > 0 else x
 
 
 def _complex_noise(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -71,7 +58,7 @@ def receiver_noise(
     SDR's anti-alias and IF filters leave it. ``dc_spur_db`` (dBc, drawn -35..-15 dB with
     probability 1/3 when None, ``nan`` for none) adds the LO-leakage line at 0 Hz.
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     if coloured is None:
         coloured = bool(rng.random() < 0.5)
     if dc_spur_db is None:
@@ -87,7 +74,7 @@ def receiver_noise(
         taps = signal.firwin2(129, f, 10 ** (gain_db / 20))
         x = signal.fftconvolve(x, taps, mode="same")
         params |= {"edge_rolloff_db": edge_db, "ripple_db": ripple_db}
-    x = _unit_power(x)
+    x = unit_power(x)
     if np.isfinite(dc_spur_db):
         x = x + 10 ** (dc_spur_db / 20)
         params["dc_spur_db"] = dc_spur_db
@@ -138,7 +125,7 @@ def wifi_ofdm(
     0.8 µs GI. Each burst draws its own data modulation; gaps are SIFS (16 µs) plus an
     exponential backoff of mean ``mean_gap_s``. Simplified: no symbol windowing, random payload.
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     n_native = int(np.ceil(n * _WIFI_RATE / sample_rate)) + 64
     n_bursts = n_native // 800 + 2  # no burst+gap is shorter than 800 samples
     n_data = rng.integers(1, max_symbols + 1, n_bursts)
@@ -179,7 +166,7 @@ def wifi_ofdm(
 
     x = _resample(native, _WIFI_RATE, sample_rate, n)
     duty = float(on[: int(np.ceil(n * _WIFI_RATE / sample_rate))].mean())
-    x = _unit_power(x, duty) if duty > 0 else x
+    x = unit_power(x, duty) if duty > 0 else x
     params = {
         "kind": "wifi_ofdm",
         "bursts": n_bursts,
@@ -237,7 +224,7 @@ def dvbt_like(
     (boosted 16/9 in power, §4.5.3); TPS carriers carry ±(1 - 2 w_k) DBPSK; data is QPSK, 16QAM
     or 64QAM (non-hierarchical). Guard interval 1/4, 1/8, 1/16 or 1/32 of the useful part.
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     mode = mode or str(rng.choice(list(_DVBT_MODES)))
     guard = guard or float(rng.choice([1 / 4, 1 / 8, 1 / 16, 1 / 32]))
     modulation = modulation or str(rng.choice(["QPSK", "16QAM", "64QAM"]))
@@ -263,7 +250,7 @@ def dvbt_like(
     spectra[:, (k - carriers // 2) % nfft] = grid  # centre carrier on DC
     native = ofdm_modulate(spectra, np.full(nsym, cp))
     start = int(rng.integers(0, nfft + cp))
-    x = _unit_power(_resample(native[start:], _DVBT_RATE, sample_rate, n))
+    x = unit_power(_resample(native[start:], _DVBT_RATE, sample_rate, n))
     occupied = carriers * _DVBT_RATE / nfft
     params = {"kind": "dvbt_like", "mode": mode, "guard": guard, "modulation": modulation}
     return Waveform(x, sample_rate, "Other", min(occupied, sample_rate), params)
@@ -286,7 +273,7 @@ def fm_broadcast(
     ``stereo`` adds the 19 kHz pilot (10% deviation) and the L-R DSB-SC at 38 kHz. Made at
     >= 400 kS/s and resampled, so a narrow rate shows the clipped band instead of aliases.
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     stereo = bool(rng.random() < 0.5) if stereo is None else stereo
     rate = sample_rate if sample_rate >= 400e3 else 400e3
     m = int(np.ceil(n * rate / sample_rate)) + 1
@@ -315,7 +302,7 @@ def fm_broadcast(
     phase = 2 * np.pi * deviation_hz * np.cumsum(comp) / rate + rng.uniform(0, 2 * np.pi)
     x = np.exp(1j * phase)
     if rate != sample_rate:
-        x = _unit_power(_resample(x, rate, sample_rate, n))
+        x = unit_power(_resample(x, rate, sample_rate, n))
     x = x[:n]
     params = {"kind": "fm_broadcast", "deviation_hz": deviation_hz, "stereo": stereo}
     return Waveform(x, sample_rate, "Other", min(200e3, sample_rate), params)
@@ -337,7 +324,7 @@ def cw_tones(
     A tone has no bandwidth to define an SNR over, so ``occupied_bandwidth`` is ``count`` times
     ``line_width_hz`` (a nominal resolution bandwidth per line).
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     if frequencies_hz is None:
         count = count or int(rng.integers(1, 5))
         frequencies_hz = list(rng.uniform(-0.45, 0.45, count) * sample_rate)
@@ -377,7 +364,7 @@ def frequency_hopper(
     minus 259 µs (scaled); one in five slots stays idle. ``occupied_bandwidth`` is one channel
     (the instantaneous band, what a per-burst SNR is measured over).
     """
-    n = _length(duration_s, sample_rate)
+    n = sample_count(duration_s, sample_rate)
     rs = symbol_rate or (1e6 if sample_rate >= 8e6 else sample_rate / 8)
     fit = int(0.8 * sample_rate // rs)
     channels = channels or min(79, fit)
