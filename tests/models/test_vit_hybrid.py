@@ -161,3 +161,13 @@ def test_small_hybrid_onnx_parity(tmp_path):
 def test_vit_hybrid_r50_onnx_parity(tmp_path):
     torch.manual_seed(0)
     _export_and_check(create_model("vit_hybrid_r50", in_chans=3), tmp_path, (3, 224, 224))
+
+
+def test_the_hybrid_is_a_vit_with_attention_maps():
+    from rfclassify.models.vit import VisionTransformer
+
+    model = create_model("vit_hybrid_r50", img_size=32, depth=2, embed_dim=64, num_heads=4)
+    assert isinstance(model, VisionTransformer)
+    maps = model.eval().get_attention_maps(torch.randn(2, 3, 32, 32), layer_idx=-1)
+    assert maps.shape == (2, 4, 5, 5)  # cls + a 2x2 grid of CNN features
+    torch.testing.assert_close(maps.sum(-1), torch.ones(2, 4, 5))

@@ -58,11 +58,13 @@ class VisionTransformer(nn.Module):
         proj_drop_rate: float = 0.0,
         attn_drop_rate: float = 0.0,
         drop_path_rate: float = 0.0,
+        embed_layer: nn.Module | None = None,
+        norm_layer: type[nn.Module] = nn.LayerNorm,
     ):
         super().__init__()
         if global_pool not in _POOLS:
             raise ValueError(f"global_pool must be one of {_POOLS}, got {global_pool!r}")
-        if img_size % patch_size:
+        if embed_layer is None and img_size % patch_size:
             raise ValueError(f"img_size {img_size} must be a multiple of patch_size {patch_size}")
         self.num_classes = num_classes
         self.global_pool = global_pool
@@ -70,7 +72,9 @@ class VisionTransformer(nn.Module):
         self.num_prefix_tokens = 1
         self.img_size = img_size
 
-        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim)
+        # ``embed_layer``: any image -> (B, N, D) module with ``num_patches`` and ``img_size``
+        # (the hybrid's CNN stem); default the strided-convolution patch embedding
+        self.patch_embed = embed_layer or PatchEmbed(img_size, patch_size, in_chans, embed_dim)
         num_patches = self.patch_embed.num_patches
         self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.pos_embed = nn.Parameter(torch.zeros(1, num_patches + 1, embed_dim))
@@ -90,13 +94,14 @@ class VisionTransformer(nn.Module):
                     attn_drop=attn_drop_rate,
                     init_values=init_values,
                     drop_path=rates[i],
+                    norm_layer=norm_layer,
                 )
                 for i in range(depth)
             )
         )
         use_fc_norm = global_pool == "avg"
-        self.norm = nn.Identity() if use_fc_norm else nn.LayerNorm(embed_dim)
-        self.fc_norm = nn.LayerNorm(embed_dim) if use_fc_norm else nn.Identity()
+        self.norm = nn.Identity() if use_fc_norm else norm_layer(embed_dim)
+        self.fc_norm = norm_layer(embed_dim) if use_fc_norm else nn.Identity()
         self.head_drop = nn.Dropout(drop_rate)
         self.head = nn.Linear(embed_dim, num_classes) if num_classes > 0 else nn.Identity()
         self._init_weights()

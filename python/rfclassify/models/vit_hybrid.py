@@ -28,14 +28,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import Block, trunc_normal_init
 from .registry import register_model
 from .resnet import EXPANSION, make_layer
+from .vit import VisionTransformer
 
 STAGE_WIDTHS = (256, 512, 1024, 2048)  # output channels of ResNet-50 stages 1..4
 
@@ -204,13 +205,17 @@ class HybridEmbed(nn.Module):
             grid = math.ceil(grid / 2)
         self.grid_size = (grid, grid)
         self.num_patches = grid * grid
+        self.img_size = (img_size, img_size)
         self.proj = nn.Conv2d(backbone.num_features, embed_dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(self.backbone(x)).flatten(2).transpose(1, 2)
 
 
-class VisionTransformerHybrid(nn.Module):
+class VisionTransformerHybrid(VisionTransformer):
+    """The ViT of ``vit.py`` whose patch embedding is a ResNet: every ViT method (attention
+    maps, avg pooling, LayerScale) applies unchanged."""
+
     def __init__(
         self,
         img_size: int = 224,
@@ -219,17 +224,10 @@ class VisionTransformerHybrid(nn.Module):
         backbone: str = "bit",
         backbone_layers: Sequence[int] | None = None,
         embed_dim: int = 768,
-        depth: int = 12,
-        num_heads: int = 12,
-        mlp_ratio: float = 4.0,
-        qkv_bias: bool = True,
-        init_values: float | None = None,
-        drop_rate: float = 0.0,
-        attn_drop_rate: float = 0.0,
-        drop_path_rate: float = 0.0,
         zero_init_last: bool = False,
+        drop_rate: float = 0.0,
+        **vit_kwargs: Any,
     ):
-        super().__init__()
         stages = len(backbone_layers or (3, 4, 9))
         if not 1 <= stages <= 4:
             raise ValueError(f"backbone_layers must name 1..4 stages, got {backbone_layers}")
@@ -239,36 +237,20 @@ class VisionTransformerHybrid(nn.Module):
             cnn = ResNetBNBackbone(backbone_layers or (3, 4, 6), in_chans, zero_init_last)
         else:
             raise ValueError(f"backbone must be 'bit' or 'bn', got {backbone!r}")
-        self.num_features = self.embed_dim = embed_dim
-        self.patch_embed = HybridEmbed(cnn, img_size, stages, embed_dim)
-        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.pos_embed = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim))
-        self.pos_drop = nn.Dropout(drop_rate)
-        norm_layer = partial(nn.LayerNorm, eps=1e-6)
-        dpr = torch.linspace(0, drop_path_rate, depth).tolist()
-        self.blocks = nn.Sequential(
-            *(Block(embed_dim, num_heads, mlp_ratio, qkv_bias, drop_rate, attn_drop_rate,
-                    init_values, dpr[i], norm_layer=norm_layer) for i in range(depth))
-        )  # fmt: skip
-        self.norm = norm_layer(embed_dim)
-        self.head_drop = nn.Dropout(drop_rate)
-        self.head = nn.Linear(embed_dim, num_classes)
-        nn.init.trunc_normal_(self.pos_embed, std=0.02)
-        nn.init.normal_(self.cls_token, std=1e-6)
-        for name, m in self.named_modules():  # the CNN keeps its own (He) init
-            if not name.startswith("patch_embed"):
-                trunc_normal_init(m)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.patch_embed(x)
-        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)
-        return self.norm(self.blocks(self.pos_drop(x + self.pos_embed)))
-
-    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.head_drop(x[:, 0]))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+        super().__init__(
+            img_size=img_size,
+            in_chans=in_chans,
+            num_classes=num_classes,
+            embed_dim=embed_dim,
+            drop_rate=drop_rate,
+            pos_drop_rate=drop_rate,
+            proj_drop_rate=drop_rate,
+            embed_layer=HybridEmbed(cnn, img_size, stages, embed_dim),
+            norm_layer=partial(nn.LayerNorm, eps=1e-6),
+            **vit_kwargs,
+        )
+        nn.init.normal_(self.cls_token, std=1e-6)  # as timm's hybrid
+        # ViT's init touches only Linear and LayerNorm layers: the CNN keeps its He init
 
 
 @register_model(
