@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from ..models import create_model
-from ..models.onnx_export import _session, export_onnx
+from ..models.onnx_export import export_onnx, ort_session
 from ..models.selective_scan import SCANS
 
 
@@ -72,7 +72,7 @@ def run_scan_bench(
             say(f"exporting {scan}")
             path = folder / f"vim_{scan}.onnx"
             export_onnx(model, path, (1, 128, 128))
-            session = _session(path)
+            session = ort_session(path)
             name = session.get_inputs()[0].name
             for b, x in inputs.items():
                 diff = float(np.abs(session.run(None, {name: x})[0] - reference[b]).max())

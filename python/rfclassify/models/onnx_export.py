@@ -37,7 +37,7 @@ class ExportReport:
     max_abs_diff: float
 
 
-def _session(path: Path):
+def ort_session(path: Path):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -47,7 +47,7 @@ def _session(path: Path):
 
 def onnx_outputs(path: str | Path, inputs: np.ndarray) -> np.ndarray:
     """Run the exported model in ONNX Runtime (CPU) on ``inputs``."""
-    session = _session(Path(path))
+    session = ort_session(Path(path))
     name = session.get_inputs()[0].name
     feed_type = session.get_inputs()[0].type
     dtype = np.float16 if "float16" in feed_type else np.float32

@@ -27,7 +27,7 @@ class Predictor:
             self._load_torch()
 
     def _load_onnx(self) -> None:
-        from ..models.onnx_export import _session, read_metadata
+        from ..models.onnx_export import ort_session, read_metadata
 
         try:
             meta = read_metadata(self.path)
@@ -36,7 +36,7 @@ class Predictor:
         if "rfclassify_card" not in meta:
             raise RfclassifyError(f"{self.path} carries no model card (export it with rfclassify)")
         self.card = ModelCard.from_dict(json.loads(meta["rfclassify_card"]))
-        self.session = _session(self.path)
+        self.session = ort_session(self.path)
         self.input_name = self.session.get_inputs()[0].name
         self.backend = "onnxruntime"
 
