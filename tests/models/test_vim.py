@@ -169,3 +169,17 @@ def test_model_gradients_are_the_same_with_every_scan_form():
         grads[form] = [p.grad.clone() for p in model.parameters()]
     for a, b in zip(grads["sequential"], grads["chunked"], strict=True):
         torch.testing.assert_close(a, b, atol=1e-4, rtol=1e-3)
+
+
+def test_train_step_bench_compares_both_backwards_and_restores_the_fast_one():
+    from rfclassify.bench.scan import run_train_step_bench
+    from rfclassify.models import selective_scan
+
+    result = run_train_step_bench(batch=2, steps=1)
+    decay = torch.rand(1, 2, 3, 2, requires_grad=True)
+    states = selective_scan._Recurrence.apply(decay, torch.randn(1, 2, 3, 2))
+    assert type(states.grad_fn).__name__ == "_RecurrenceBackward"  # the fast path is back
+    assert result["hand_written_backward_s"] > 0 and result["autograd_loop_s"] > 0
+    assert result["speedup"] == pytest.approx(
+        result["autograd_loop_s"] / result["hand_written_backward_s"], rel=0.01
+    )

@@ -111,3 +111,40 @@ def _row(backend: str, scan: str, batch: int, ms: float, diff: float) -> dict:
         "windows_per_s": round(1e3 * batch / ms, 1),
         "max_abs_diff_vs_sequential": diff,
     }
+
+
+def run_train_step_bench(batch: int = 32, steps: int = 3) -> dict:
+    """Seconds per training step (forward, backward, AdamW) of vim_ultralight at 128x128, with
+    the hand-written backward of the scan against autograd through the loop, same run."""
+    from ..models import selective_scan
+
+    def step_seconds() -> float:
+        torch.manual_seed(0)
+        model = create_model("vim_ultralight", in_chans=1)
+        optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
+        x, y = torch.randn(batch, 1, 128, 128), torch.randint(0, 4, (batch,))
+        times = []
+        for i in range(steps + 2):  # two warm-up steps
+            t = time.perf_counter()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if i >= 2:
+                times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    fast = step_seconds()
+    # autograd through the loop: shadow the Function's (inherited) apply, then remove the shadow
+    selective_scan._Recurrence.apply = staticmethod(selective_scan._recurrence)
+    try:
+        slow = step_seconds()
+    finally:
+        del selective_scan._Recurrence.apply
+    return {
+        "batch": batch,
+        "hand_written_backward_s": round(fast, 3),
+        "autograd_loop_s": round(slow, 3),
+        "speedup": round(slow / fast, 2),
+        "examples_per_s": round(batch / fast, 1),
+    }

@@ -56,11 +56,18 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "speed-up over the sequential reference and check every form against it."
         ),
     )
-    scan.add_argument("--batch", type=positive_int, default=8, help="throughput batch (default: 8)")
+    scan.add_argument(
+        "--batch", type=positive_int, help="throughput batch (default: 8; 32 with --train)"
+    )
     scan.add_argument(
         "--seconds", type=positive_float, default=2.0, help="time per measurement (default: 2)"
     )
     scan.add_argument("--no-onnx", action="store_true", help="torch only (no export)")
+    scan.add_argument(
+        "--train",
+        action="store_true",
+        help="instead: seconds per training step, hand-written scan backward vs autograd",
+    )
     scan.add_argument("--json", action="store_true", help="print one JSON object")
     scan.set_defaults(run=run_scan)
 
@@ -106,10 +113,22 @@ def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
 def run_scan(args: argparse.Namespace) -> int:
     import sys
 
-    from ..bench.scan import run_scan_bench
+    from ..bench.scan import run_scan_bench, run_train_step_bench
 
+    if args.train:
+        result = run_train_step_bench(batch=args.batch or 32)
+        if args.json:
+            print_json(result)
+        else:
+            print(
+                f"vim_ultralight training step, batch {result['batch']}, 128x128: "
+                f"{result['hand_written_backward_s']:.2f} s with the hand-written scan backward, "
+                f"{result['autograd_loop_s']:.2f} s with autograd through the loop "
+                f"({result['speedup']:.1f}x; {result['examples_per_s']:.0f} examples/s)"
+            )
+        return 0
     result = run_scan_bench(
-        batches=(1, args.batch),
+        batches=(1, args.batch or 8),
         seconds=args.seconds,
         onnx=not args.no_onnx,
         progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
