@@ -39,6 +39,9 @@ def test_build_writes_the_frontend_and_recipe_asked_for(dataset):
     assert meta["image_shape"] == [1, 32, 48]
     assert meta["frontend"]["window_ms"] == 4.0
     assert meta["recipe"]["capture_rates"] == [1.92e6, 3.84e6, 7.68e6]
+    # the command as typed, for model cards to cite
+    assert meta["command"].startswith("rfclassify dataset build --out ")
+    assert "--seed 1" in meta["command"] and "--size 32x48" in meta["command"]
     images = np.load(dataset / "images-00000.npy", mmap_mode="r")
     assert images.shape == (12, 1, 32, 48) and images.dtype == np.float16
 

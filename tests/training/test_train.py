@@ -142,6 +142,10 @@ def test_ddp_on_cpu_with_two_processes(easy, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["world_size"] == 2 and summary["epochs_run"] == 1
     assert (out / "best.safetensors").exists()
+    card = json.loads((out / "best.json").read_text())
+    assert card["data"]["command"].startswith("rfclassify train --model vim_ultralight")
+    assert card["data"]["train"]["seed"] == 1 and card["data"]["validation"]["seed"] == 2
+    assert card["data"]["validation"]["path"] == str(easy / "val")
 
 
 def test_onnx_and_torch_forms_give_the_same_evaluation(easy, trained, tmp_path):
@@ -177,6 +181,46 @@ def test_eval_command_prints_json_and_draws_plots(easy, trained, tmp_path):
     assert "capture_rate" in result["slices"] and "kind" in result["slices"]
     assert (tmp_path / "confusion.png").stat().st_size > 5000
     assert (tmp_path / "accuracy_vs_snr.png").stat().st_size > 5000
+
+
+def test_export_with_a_test_set_writes_metrics_targets_and_how_to_remake_it(
+    easy, trained, tmp_path
+):
+    from rfclassify.models.onnx_export import read_metadata
+    from rfclassify.training.dataset import SpectrogramDataset
+    from rfclassify.training.evaluate import Predictor, evaluate
+
+    out = tmp_path / "shipped.onnx"
+    cmd = [
+        sys.executable, "-m", "rfclassify.cli", "export", str(trained.out / "best.safetensors"),
+        "--out", str(out), "--test", str(easy / "val"), "--json",
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["name"] == "shipped"
+    test = card["metrics"]["test"]
+    expected = evaluate(Predictor(trained.out / "best.safetensors"),
+                        SpectrogramDataset(easy / "val"), progress=False)  # fmt: skip
+    assert test["accuracy"] == expected["accuracy"] == report["test"]["accuracy"]
+    assert test["data"]["seed"] == 2 and test["data"]["count"] == 96
+    assert report["test"]["onnx_agreement"] >= 0.999
+    assert report["test"]["onnx_accuracy"] == pytest.approx(test["accuracy"], abs=0.011)
+    assert [t["key"] for t in test["targets"]][0] == "accuracy_snr_ge_10"
+    assert all(t["met"] in (True, False, None) for t in test["targets"])
+    assert sum(row["count"] for row in test["accuracy_by_snr"]) > 0
+    # every step from nothing: train data, validation data, test data, then this export
+    steps = card["reproduce"]
+    assert "--seed 1" in steps[0] and "--seed 2" in steps[1]
+    assert steps[-1].startswith("rfclassify export ") and "--test" in steps[-1]
+    embedded = json.loads(read_metadata(out)["rfclassify_card"])
+    assert embedded["metrics"]["test"]["accuracy"] == test["accuracy"]
+    fresh = subprocess.run(
+        [*cmd[:4], "vim_ultralight", "--out", str(tmp_path / "x.onnx"), "--test", str(easy)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert fresh.returncode == 1 and "trained checkpoint" in fresh.stderr
 
 
 def test_compare_puts_runs_side_by_side(easy, trained, tmp_path):

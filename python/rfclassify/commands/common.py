@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import shlex
+import sys
 from pathlib import Path
 
 from ..dsp import FrontendConfig
@@ -25,6 +27,11 @@ def _number(convert, accept, requirement: str):
         return value
 
     return parse
+
+
+def invocation() -> str:
+    """This process's command line as a user would type it (model cards cite it)."""
+    return shlex.join(["rfclassify", *sys.argv[1:]])
 
 
 positive_float = _number(float, lambda v: v > 0, "a finite number > 0")

@@ -10,6 +10,7 @@ from ..errors import RfclassifyError
 from .common import (
     add_frontend_arguments,
     frontend_from_args,
+    invocation,
     non_negative_int,
     positive_int,
     print_json,
@@ -127,6 +128,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         split=args.split,
         overwrite=args.force,
         progress=not args.no_progress,
+        command=invocation(),
     )
     summary = {
         "path": str(result.path),

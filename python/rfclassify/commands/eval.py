@@ -72,6 +72,13 @@ def _print(r: dict, names: list[str]) -> None:
         f"{b['snr_db']:+.0f} dB {100 * b['accuracy']:.1f}%" for b in r["by_snr"]["bins"]
         if b["accuracy"] is not None
     ))  # fmt: skip
+    from ..training.release import target_report
+
+    print("  targets:")
+    for t in target_report(r):
+        value = "n/a" if t["met"] is None else f"{t['value']:.4f}"
+        verdict = {True: "met", False: "MISSED", None: "no data"}[t["met"]]
+        print(f"    {t['target']:<52} {value:>8}  {verdict}")
     for col, values in r["slices"].items():
         shown = ", ".join(
             f"{k}: {100 * v['accuracy']:.1f}% ({v['count']})" for k, v in values.items()

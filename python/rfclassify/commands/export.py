@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import RfclassifyError
-from .common import positive_float, positive_int, print_json
+from .common import invocation, positive_float, positive_int, print_json
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -22,9 +22,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "spectrograms: ONNX Runtime vs PyTorch, max |difference| <= --atol in fp32, or the\n"
             "export fails. --fp16 / --int8 write that precision instead and report its size\n"
             "and agreement with PyTorch fp32.\n\n"
+            "--test DIR (a held-out set, another seed than training) measures the checkpoint on\n"
+            "it, writes the metrics, the targets and the commands that reproduce the model into\n"
+            "the card, then evaluates the exported file on the same set: it must predict the same\n"
+            "class as the checkpoint on >= 99.9 % of the examples, or the export fails.\n\n"
             "examples:\n"
             "  rfclassify export vim_ultralight --in-chans 1 --out vim.onnx\n"
-            "  rfclassify export runs/vim/best.safetensors --out models/vim-lte-nr.onnx\n"
+            "  rfclassify export runs/vim/best.safetensors --out models/vim-lte-nr.onnx \\\n"
+            "      --test data/test\n"
             "  rfclassify export runs/vim/best.safetensors --int8 static --out vim-int8.onnx"
         ),
     )
@@ -51,6 +56,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--atol", type=positive_float, default=1e-4, help="fp32 parity bound (default: 1e-4)"
     )
+    parser.add_argument(
+        "--test", type=Path, metavar="DIR", help="held-out test set: metrics into the card"
+    )
+    parser.add_argument(
+        "--name", help="the model's name in its card (default: the output file's stem)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(run=run)
 
@@ -63,6 +75,13 @@ def run(args: argparse.Namespace) -> int:
     precision = "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
     if args.out.suffix != ".onnx":
         raise RfclassifyError(f"--out {args.out}: use a .onnx file name")
+    if args.name or args.test:
+        card.name = args.name or args.out.stem
+    test = None
+    if args.test:
+        if Path(args.model).suffix != ".safetensors":
+            raise RfclassifyError("--test needs a trained checkpoint (.safetensors)")
+        test = _measure(args, card)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_model(
             model,
@@ -74,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
             atol=args.atol,
             workdir=Path(tmp),
         )
+    if test is not None:
+        report["test"] = _check_exported(args, test)
     if args.json:
         print_json(report)
         return 0
@@ -92,4 +113,53 @@ def run(args: argparse.Namespace) -> int:
             f"{report['max_abs_diff']:.3g}, top-1 agreement "
             f"{100 * report['top1_agreement']:.1f} % on {report['real_inputs']} real spectrograms"
         )
+    if test is not None:
+        t = report["test"]
+        print(
+            f"  test set {args.test} (seed {t['seed']}, {t['count']} examples): accuracy "
+            f"{100 * t['accuracy']:.2f} %, macro-F1 {t['macro_f1']:.4f}; the ONNX file agrees "
+            f"with the checkpoint on {100 * t['onnx_agreement']:.2f} %"
+        )
+        for row in t["targets"]:
+            verdict = {True: "met", False: "MISSED", None: "no data"}[row["met"]]
+            value = "n/a" if row["value"] is None else f"{row['value']:.4f}"
+            print(f"    {row['target']:<52} {value:>8}  {verdict}")
     return 0
+
+
+def _measure(args: argparse.Namespace, card) -> dict:
+    """The checkpoint on the test set; the card gets the metrics and the reproduce commands."""
+    from ..training import release
+    from ..training.dataset import SpectrogramDataset
+    from ..training.evaluate import Predictor, evaluate
+
+    dataset = SpectrogramDataset(args.test)
+    result = evaluate(Predictor(args.model), dataset, progress=not (args.quiet or args.json))
+    card.metrics["test"] = release.card_metrics(result, dataset)
+    card.reproduce = release.reproduce(card, dataset, invocation())
+    return {"dataset": dataset, "result": result}
+
+
+def _check_exported(args: argparse.Namespace, test: dict) -> dict:
+    """The exported file on the same test set must give the checkpoint's predictions."""
+    from ..training import release
+    from ..training.evaluate import Predictor, evaluate
+
+    dataset, expected = test["dataset"], test["result"]
+    got = evaluate(Predictor(args.out), dataset, progress=not (args.quiet or args.json))
+    same = release.agreement(expected["predictions"], got["predictions"])
+    floor = 0.999 if not (args.fp16 or args.int8) else 0.99
+    if not same >= floor:
+        raise RfclassifyError(
+            f"{args.out} predicts the checkpoint's class on only {100 * same:.2f} % of "
+            f"{args.test} (at least {100 * floor:g} % required)"
+        )
+    return {
+        "seed": dataset.seed,
+        "count": len(dataset),
+        "accuracy": expected["accuracy"],
+        "macro_f1": expected["macro_f1"],
+        "onnx_accuracy": got["accuracy"],
+        "onnx_agreement": same,
+        "targets": release.target_report(expected),
+    }

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import positive_float, positive_int
+from .common import invocation, positive_float, positive_int
 
 
 def _json_object(text: str) -> dict:
@@ -136,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         progress=not args.quiet,
         stop_after_epochs=args.stop_after_epochs,
+        command=invocation(),
     )
     print(
         f"{result.out}: {result.epochs_run} epochs in {result.seconds:.0f} s; best epoch "

@@ -35,6 +35,7 @@ class ModelCard:
     data: dict[str, Any] = field(default_factory=dict)  # recipe, seed, generator version
     metrics: dict[str, Any] = field(default_factory=dict)
     onnx: dict[str, Any] = field(default_factory=dict)  # file, sha256, opset, precision
+    reproduce: list[str] = field(default_factory=list)  # the commands that made it, in order
     name: str = ""
     version: int = CARD_VERSION
 

@@ -213,11 +213,13 @@ def build_dataset(
     chunk: int = 8,
     overwrite: bool = False,
     progress: bool = True,
+    command: str = "",
 ) -> BuildResult:
     """Build ``count`` examples into folder ``out``; see the module docstring for the layout.
 
     ``recipe`` None is the default recipe; capture rates the frontend cannot serve are dropped
     from it (the saved recipe says which were used). ``workers`` None uses every core.
+    ``command`` (the command line that asked for it) is kept so model cards can cite it.
     """
     out = Path(out)
     if count < 1:
@@ -240,6 +242,8 @@ def build_dataset(
         stale.unlink(missing_ok=True)
 
     meta = _describe(count, seed, recipe, config, dtype, shard_size, split)
+    if command:
+        meta["command"] = command
     _write_json(out / "dataset.json", meta)
     shape = tuple(meta["image_shape"])
     shards = [

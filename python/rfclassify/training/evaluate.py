@@ -109,6 +109,7 @@ def evaluate(
     positive = np.isfinite(snr) & (snr >= 0)
     # Noise has no SNR: it counts in every SNR-restricted figure
     at_or_above_0 = positive | ~np.isfinite(snr)
+    at_or_above_10 = (np.isfinite(snr) & (snr >= 10)) | ~np.isfinite(snr)
     result = {
         "model": str(predictor.path),
         "backend": predictor.backend,
@@ -116,6 +117,7 @@ def evaluate(
         "data_seed": dataset.seed,
         **metrics.summary(labels, preds, names),
         "snr_ge_0": metrics.summary(labels[at_or_above_0], preds[at_or_above_0], names),
+        "snr_ge_10": metrics.summary(labels[at_or_above_10], preds[at_or_above_10], names),
         "false_carrier_rate_snr_ge_0": metrics.false_carrier_rate(
             labels[at_or_above_0], preds[at_or_above_0], names
         ),

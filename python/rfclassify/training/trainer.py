@@ -109,8 +109,8 @@ def _peak_memory(device: torch.device) -> int:
 
 
 def _load_data(config: TrainConfig, seed: int, rank: int, world: int):
-    """(reference dataset: shape, classes, frontend; training data; validation data; the
-    training data's description for the model card)."""
+    """(reference dataset: shape, classes, frontend; training data; validation data; what both
+    are, for the model card)."""
     if config.generate:
         return _generated_data(config, rank, world)
     train_set = SpectrogramDataset(config.data)
@@ -119,22 +119,28 @@ def _load_data(config: TrainConfig, seed: int, rank: int, world: int):
         check_held_out(train_set, val_set)
         if val_set.image_shape != train_set.image_shape or val_set.classes != train_set.classes:
             raise RfclassifyError(f"{config.val} does not match {config.data} (shape or classes)")
-        return train_set, FolderData(train_set), FolderData(val_set), _train_info(train_set)
+        info = {"train": _data_info(train_set), "validation": _data_info(val_set, recipe=False)}
+        return train_set, FolderData(train_set), FolderData(val_set), info
     train_idx, val_idx = split_indices(len(train_set), config.val_fraction, seed)
     if len(val_idx) == 0:
         raise RfclassifyError("no validation data: pass --val DIR or a val_fraction > 0")
-    info = _train_info(train_set)
+    validation = {"path": str(train_set.path), "seed": train_set.seed, "count": len(val_idx)}
+    info = {"train": _data_info(train_set), "validation": {**validation, "held_out_of_train": True}}
     return train_set, FolderData(train_set, train_idx), FolderData(train_set, val_idx), info
 
 
-def _train_info(dataset: SpectrogramDataset) -> dict[str, Any]:
-    return {
+def _data_info(dataset: SpectrogramDataset, recipe: bool = True) -> dict[str, Any]:
+    info = {
         "path": str(dataset.path),
         "seed": dataset.seed,
         "count": len(dataset),
         "generator_version": dataset.meta["generator_version"],
-        "recipe": dataset.recipe,
     }
+    if recipe:
+        info["recipe"] = dataset.recipe
+    if dataset.meta.get("command"):
+        info["command"] = dataset.meta["command"]
+    return info
 
 
 def _generated_data(config: TrainConfig, rank: int, world: int):
@@ -168,6 +174,7 @@ def _generated_data(config: TrainConfig, rank: int, world: int):
         "generator_version": GENERATOR_VERSION,
         "recipe": recipe,
     }
+    info = {"train": info, "validation": _data_info(val_set, recipe=False)}
     return val_set, data, FolderData(val_set), info
 
 
@@ -192,12 +199,14 @@ def train(
     resume: bool = False,
     progress: bool = True,
     stop_after_epochs: int | None = None,
+    command: str = "",
 ) -> RunResult:
     """Run (or continue, with ``resume``) the training ``config`` describes.
 
     ``stop_after_epochs`` ends this call after that many epochs, as an interruption would; the
     run continues with ``resume`` exactly as if it had not stopped (same schedule, same data
-    order, same random augmentations).
+    order, same random augmentations). ``command`` (the command line) is logged to
+    ``commands.txt``; the first one goes into the model card as the run's command.
     """
     from tqdm import tqdm
 
@@ -209,8 +218,11 @@ def train(
         if not resume and (out / "last.pt").exists():
             raise RfclassifyError(f"{out} holds a run already: pass --resume, or another --out")
         config.save(out / "config.json")
+        if command:
+            with open(out / "commands.txt", "w" if not resume else "a") as f:
+                f.write(command + "\n")
     _seed(config.seed + rank, config.deterministic)
-    dataset, train_data, val_data, train_info = _load_data(config, config.seed, rank, world)
+    dataset, train_data, val_data, data_info = _load_data(config, config.seed, rank, world)
     generated = isinstance(train_data, GeneratedData)
     c, h, w = dataset.image_shape
     if h != w:
@@ -335,7 +347,7 @@ def train(
                     flush=True,
                 )
             if improved:
-                _save_best(model, dataset, train_info, config, out, row)
+                _save_best(model, dataset, data_info, config, out, row)
             _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best)
             _write_history(out, history)
         if config.patience and epochs_without_gain >= config.patience:
@@ -366,8 +378,11 @@ def train(
     return result
 
 
-def _save_best(model, dataset, train_info, config, out: Path, row: dict) -> None:
-    data = {"train": train_info, "validation": {"path": str(dataset.path), "seed": dataset.seed}}
+def _save_best(model, dataset, data_info, config, out: Path, row: dict) -> None:
+    data = dict(data_info)
+    commands = Path(config.out) / "commands.txt"
+    if commands.exists():
+        data["command"] = commands.read_text().splitlines()[0]
     card = card_for(
         model,
         classes=dataset.classes,
