@@ -17,6 +17,7 @@ from rfclassify.training.augment import AugmentConfig, augment_batch
 from rfclassify.training.builder import build_dataset
 from rfclassify.training.config import resolve_config
 from rfclassify.training.recipe import load_recipe
+from rfclassify.training.release import TARGETS
 from rfclassify.training.trainer import train
 
 TINY = {"patch_size": 4, "depth": 2}
@@ -207,7 +208,7 @@ def test_export_with_a_test_set_writes_metrics_targets_and_how_to_remake_it(
     assert test["data"]["seed"] == 2 and test["data"]["count"] == 96
     assert report["test"]["onnx_agreement"] >= 0.999
     assert report["test"]["onnx_accuracy"] == pytest.approx(test["accuracy"], abs=0.011)
-    assert [t["key"] for t in test["targets"]][0] == "accuracy_snr_ge_10"
+    assert [t["key"] for t in test["targets"]] == [k for k, *_ in TARGETS]
     assert all(t["met"] in (True, False, None) for t in test["targets"])
     assert sum(row["count"] for row in test["accuracy_by_snr"]) > 0
     # every step from nothing: train data, validation data, test data, then this export
