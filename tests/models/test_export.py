@@ -12,6 +12,7 @@ from rfclassify.errors import RfclassifyError
 from rfclassify.models import create_model, list_models
 from rfclassify.models.card import ModelCard, card_for, load_any, load_checkpoint, save_checkpoint
 from rfclassify.models.export import export_model
+from rfclassify.models.flops import count_macs
 from rfclassify.models.onnx_export import (
     ParityError,
     check_parity,
@@ -130,6 +131,7 @@ def test_export_model_writes_file_card_and_reports_parity(tmp_path, precision):
     embedded = json.loads(read_metadata(out)["rfclassify_card"])
     assert embedded["architecture"] == saved.architecture
     assert embedded["frontend"] == saved.frontend
+    assert saved.macs == embedded["macs"] == count_macs(model, card.input_shape) > 0
     if precision != "fp32":
         assert report["bytes"] < report["fp32_bytes"]
         assert report["top1_agreement"] >= 0.75

@@ -235,6 +235,9 @@ def test_compare_puts_runs_side_by_side(easy, trained, tmp_path):
     assert "`vim_ultralight`" in proc.stdout and "RSS" in proc.stdout
     assert (tmp_path / "comparison.png").stat().st_size > 5000
     assert list(trained.out.glob("eval-val-seed2.json"))  # evaluated once, cached
+    rows = json.loads(subprocess.run([*cmd, "--json"], capture_output=True, text=True).stdout)
+    assert rows[0]["macro_f1"] is not None
+    assert sum(acc is not None for _, acc in rows[0]["accuracy_by_snr"]) >= 2  # a curve
     proc = subprocess.run([*cmd[:4], str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 1 and "not a finished training run" in proc.stderr
 

@@ -51,6 +51,10 @@ def export_model(
     parity_inputs = (
         random_inputs if real_inputs is None else np.concatenate([random_inputs, real_inputs])
     )
+    if card.macs is None:
+        from .flops import count_macs
+
+        card.macs = count_macs(model, shape)  # multiply-accumulates per window (FLOPs / 2)
     embedded = replace(card, onnx={})  # the file cannot hold its own hash
     metadata = {
         "rfclassify_card": embedded.to_json(),

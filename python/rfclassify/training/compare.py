@@ -49,6 +49,9 @@ def run_row(run: Path, test: Path | None = None, progress: bool = False) -> dict
     row.update(
         accuracy=result["accuracy"],
         macro_f1=result["macro_f1"],
+        accuracy_by_snr=[
+            [b["snr_db"], b["accuracy"]] for b in result["by_snr"]["bins"] if b["count"]
+        ],
         measured_on=f"{dataset.path.name} (seed {dataset.seed}, {dataset.meta['count']})",
     )
     return row
@@ -79,7 +82,9 @@ def plot_comparison(rows: list[dict[str, Any]], path: str | Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    by_snr = [r for r in rows if r.get("accuracy_by_snr")]
+    panels = 4 if by_snr else 3
+    fig, axes = plt.subplots(1, panels, figsize=(4.4 * panels, 3.8), layout="constrained")
     names = [r["run"] for r in rows]
     acc = [100 * r["accuracy"] for r in rows]
     for ax, key, label in (
@@ -96,5 +101,12 @@ def plot_comparison(rows: list[dict[str, Any]], path: str | Path) -> None:
     axes[2].bar(names, [r["train_seconds"] / 60 for r in rows])
     axes[2].set(ylabel="training time (min)")
     axes[2].tick_params(axis="x", rotation=30)
+    if by_snr:
+        for r in by_snr:
+            snr, acc_snr = zip(*r["accuracy_by_snr"], strict=True)
+            axes[3].plot(snr, [100 * a for a in acc_snr], marker="o", label=r["run"])
+        axes[3].set(xlabel="SNR (dB)", ylabel="accuracy (%)", title="held-out test set")
+        axes[3].grid(alpha=0.3)
+        axes[3].legend(fontsize=8)
     fig.savefig(path, dpi=100)
     plt.close(fig)
