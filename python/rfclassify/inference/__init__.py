@@ -1,0 +1,22 @@
+"""Serving a model on a stream: resolve it, load a backend, window the IQ, classify off-thread.
+
+No GNU Radio here (DESIGN.md rule 2): the block, the receiver and ``rfclassify classify`` all
+use this engine.
+"""
+
+from .engine import Classifier, softmax
+from .resolve import DEFAULT_MODEL, resolve_model, shipped_models
+from .windowing import StreamWindower
+from .worker import Done, InferenceWorker, Job
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Classifier",
+    "Done",
+    "InferenceWorker",
+    "Job",
+    "StreamWindower",
+    "resolve_model",
+    "shipped_models",
+    "softmax",
+]

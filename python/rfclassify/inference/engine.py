@@ -1,0 +1,64 @@
+"""Windows of IQ in, class probabilities out: the model's own frontend, then its backend.
+
+The frontend comes from the model card (DESIGN.md rule 1), so a model is never fed a
+spectrogram it was not trained on; a sample rate or window the card cannot serve is refused here,
+once, with the rates it can serve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..dsp import Frontend
+from ..errors import RfclassifyError
+from .backends import open_backend
+from .resolve import DEFAULT_MODEL, resolve_model
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=1, keepdims=True)
+    return z
+
+
+class Classifier:
+    """A loaded model with its frontend: ``classify(windows, rate)`` -> probabilities."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        backend: str = "onnxruntime",
+        device: str = "cpu",
+        threads: int = 1,
+    ):
+        self.path: Path = resolve_model(model, backend)
+        self.backend = open_backend(self.path, backend, device, threads)
+        self.card = self.backend.card
+        self.classes: list[str] = list(self.card.classes)
+        self.name = self.card.name or self.path.stem
+        self.frontend_config = self.card.frontend_config()
+        self.frontend = Frontend(self.frontend_config)
+
+    def window_length(self, sample_rate: float) -> int:
+        """Samples per window at ``sample_rate``; a rate the model cannot serve is refused."""
+        try:
+            return self.frontend_config.window_length(sample_rate)
+        except ValueError as exc:
+            raise RfclassifyError(f"model {self.name}: {exc}") from None
+
+    def classify(self, windows: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+        """``(probabilities (N, classes), valid (N,))`` for ``(N, L)`` complex windows.
+
+        A window with NaN/Inf samples is not classified: its row is NaN and ``valid`` False.
+        """
+        images, valid = self.frontend.compute_with_mask(windows, sample_rate)
+        probs = np.full((len(valid), len(self.classes)), np.nan, dtype=np.float32)
+        if valid.any():
+            probs[valid] = softmax(self.backend(images[valid]))
+        return probs, valid
+
+    def describe(self) -> str:
+        return f"{self.name} on {self.backend.describe()}"

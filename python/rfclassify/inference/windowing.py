@@ -1,0 +1,71 @@
+"""Cutting a stream, delivered in chunks of any size, into windows at exact absolute offsets.
+
+The stream position is the absolute sample index (GNU Radio's ``nitems_read``), so a window's
+``start`` is the offset a stream tag or a SigMF annotation needs. Windows start every ``hop``
+samples from the last restart; hop = length gives contiguous windows, hop < length overlapping
+ones, hop > length a window now and then. ``restart(offset)`` begins again at a sample (a retune
+or a rate change: no window may straddle it).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class StreamWindower:
+    """Feed chunks with ``push``; get ``(start, window)`` pairs, windows as read-only views."""
+
+    def __init__(self, length: int, hop: int | None = None, start: int = 0):
+        if length < 1 or (hop is not None and hop < 1):
+            raise ValueError(f"window length {length} and hop {hop} must be >= 1")
+        self.length = int(length)
+        self.contiguous = hop is None
+        self.hop = int(hop or length)
+        self.restart(start)
+
+    def restart(self, offset: int, length: int | None = None, hop: int | None = None) -> None:
+        """Forget what is buffered; the next window starts at ``offset`` (new ``length`` and
+        ``hop``; contiguous windows stay contiguous), and the next chunk pushed begins there."""
+        if length is not None:
+            self.length = int(length)
+        if hop is not None:
+            self.hop, self.contiguous = int(hop), False
+        elif self.contiguous:
+            self.hop = self.length
+        self._buffer = np.empty(0, np.complex64)
+        self._buffer_start = int(offset)
+        self._end = int(offset)  # the absolute index the next chunk must start at
+        self.next_start = int(offset)
+
+    @property
+    def buffered(self) -> int:
+        return self._buffer.size
+
+    def push(self, chunk: np.ndarray, offset: int) -> list[tuple[int, np.ndarray]]:
+        """Add ``chunk`` (its first sample has absolute index ``offset``); return full windows.
+
+        Chunks must follow each other without a gap or an overlap (refused: a caller's bug).
+        The windows are read-only views of the windower's own copy of the samples, so they stay
+        valid after the caller's buffer is reused.
+        """
+        if offset != self._end:
+            raise ValueError(f"chunk at {offset} does not follow the stream at {self._end}")
+        self._end = offset + chunk.size
+        if self._buffer.size == 0:  # skip what falls before the next window (hop > length)
+            skip = min(max(0, self.next_start - offset), chunk.size)
+            base = offset + skip
+            data = np.array(chunk[skip:], dtype=np.complex64)
+        else:
+            base = self._buffer_start
+            data = np.concatenate([self._buffer, chunk.astype(np.complex64, copy=False)])
+        data.flags.writeable = False
+        windows = []
+        start = self.next_start
+        while start + self.length <= base + data.size:
+            windows.append((start, data[start - base : start - base + self.length]))
+            start += self.hop
+        self.next_start = start
+        keep_from = min(start - base, data.size)
+        self._buffer = data[keep_from:].copy()
+        self._buffer_start = base + keep_from
+        return windows

@@ -1,0 +1,57 @@
+"""The windower: the same windows at the same offsets however the stream is chunked."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rfclassify.inference import StreamWindower
+
+
+def _stream(n: int) -> np.ndarray:
+    return (np.arange(n) + 1j * np.arange(n)).astype(np.complex64)
+
+
+def _expected(stream: np.ndarray, start: int, length: int, hop: int):
+    return [(s, stream[s : s + length]) for s in range(start, stream.size - length + 1, hop)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    length=st.integers(1, 40),
+    hop=st.integers(1, 60),
+    cuts=st.lists(st.integers(0, 300), max_size=12),
+)
+def test_any_chunking_gives_the_windows_of_the_whole_stream(length, hop, cuts):
+    stream = _stream(300)
+    edges = [0, *sorted(cuts), 300]
+    windower = StreamWindower(length, hop)
+    got = []
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
+        got += windower.push(stream[a:b], a)
+    want = _expected(stream, 0, length, hop)
+    assert [s for s, _ in got] == [s for s, _ in want]
+    for (_, w), (_, e) in zip(got, want, strict=True):
+        np.testing.assert_array_equal(w, e)
+    assert windower.buffered < length  # never more than one partial window held
+
+
+def test_windows_survive_the_callers_buffer_being_reused():
+    buffer = _stream(100)
+    windower = StreamWindower(40)
+    windows = windower.push(buffer, 0)
+    buffer[:] = 0  # GNU Radio reuses its buffers after work() returns
+    assert windows[0][1][5] == 5 + 5j and not windows[0][1].flags.writeable
+
+
+def test_restart_begins_at_the_tag_with_no_window_straddling_it():
+    stream = _stream(200)
+    windower = StreamWindower(50)
+    assert [s for s, _ in windower.push(stream[:70], 0)] == [0]
+    windower.restart(70, length=30)  # e.g. an rx_rate tag at 70
+    starts = [s for s, _ in windower.push(stream[70:200], 70)]
+    assert starts == [70, 100, 130, 160]
+    with pytest.raises(ValueError, match="does not follow"):
+        windower.push(stream[:10], 500)  # a gap is a caller's bug
