@@ -44,7 +44,7 @@ def test_a_shipped_name_resolves_through_the_search_path(tiny, monkeypatch):
     assert "tiny" in shipped_models()
     assert resolve_model("tiny") == tiny / "tiny.onnx"
     assert resolve_model("tiny", "torch") == tiny / "tiny.safetensors"
-    with pytest.raises(RfclassifyError, match="no model 'nope'.*tiny"):
+    with pytest.raises(RfclassifyError, match=r"no model 'nope'.*tiny"):
         resolve_model("nope")
     with pytest.raises(RfclassifyError, match="does not exist"):
         resolve_model(str(tiny / "missing.onnx"))
