@@ -20,8 +20,12 @@ _SUFFIX = {"onnxruntime": ".onnx", "torch": ".safetensors"}
 def model_dirs() -> list[Path]:
     """The folders searched for shipped models, first match wins."""
     dirs = [Path(p) for p in os.environ.get("RFCLASSIFY_MODELS", "").split(os.pathsep) if p]
-    checkout = Path(__file__).resolve().parents[3] / "models"  # python/rfclassify/inference/
-    dirs.append(checkout)
+    here = Path(__file__).resolve()
+    dirs.append(here.parents[3] / "models")  # a checkout: python/rfclassify/inference/
+    for parent in here.parents:  # an install: PREFIX/lib/python3.X/site-packages/...
+        if parent.name in ("lib", "lib64"):
+            dirs.append(parent.parent / "share" / "gr-rfclassify" / "models")
+            break
     for prefix in dict.fromkeys([sys.prefix, sys.base_prefix, "/usr/local", "/usr"]):
         dirs.append(Path(prefix) / "share" / "gr-rfclassify" / "models")
     return dirs
