@@ -1,0 +1,66 @@
+"""The ZMQ feed: a PUB socket that never blocks the stream that feeds it.
+
+``json``: two frames, ``[b"rfclassify", record JSON]``, so subscribers can filter by topic.
+``pmt``: one frame holding ``pmt.serialize_str`` of the record's PMT dict, which is what a stock
+GNU Radio ``ZMQ SUB Message Source`` reads (it subscribes to everything and deserialises every
+frame). The PMT bytes are made by the block layer (GNU Radio's ``pmt``); this module only sends.
+
+Sends never block. A subscriber that reads too slowly fills its high-water mark and, past it,
+loses messages (ZMQ's PUB semantics: per subscriber, so a stuck reader never costs a reader that
+keeps up a single message); it sees the loss as a gap in ``seq``. ``dropped`` counts the messages
+ZMQ refused outright. Binding defaults to loopback: a feed on another interface is a decision the
+user writes out in the address.
+"""
+
+from __future__ import annotations
+
+from ..errors import RfclassifyError
+from .records import ResultRecord
+
+DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
+TOPIC = b"rfclassify"
+FORMATS = ("json", "pmt")
+
+
+class ZmqPublisher:
+    """Bind a PUB socket at ``address``; ``send_record`` / ``send_frame`` never block."""
+
+    def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 1000, linger_ms: int = 200):
+        import zmq
+
+        self._zmq = zmq
+        self.address = address
+        self.context = zmq.Context.instance()
+        self.socket = self.context.socket(zmq.PUB)
+        self.socket.setsockopt(zmq.SNDHWM, int(hwm))
+        self.socket.setsockopt(zmq.LINGER, int(linger_ms))
+        try:
+            self.socket.bind(address)
+        except zmq.ZMQError as exc:
+            self.socket.close(0)
+            if exc.errno == zmq.EADDRINUSE:
+                raise RfclassifyError(f"ZMQ address {address} is already in use") from None
+            raise RfclassifyError(f"cannot bind ZMQ address {address!r}: {exc}") from None
+        self.endpoint = self.socket.getsockopt(zmq.LAST_ENDPOINT).decode()
+        self.sent = 0
+        self.dropped = 0
+
+    def _send(self, frames: list[bytes]) -> bool:
+        try:
+            self.socket.send_multipart(frames, flags=self._zmq.NOBLOCK)
+        except self._zmq.Again:
+            self.dropped += 1
+            return False
+        self.sent += 1
+        return True
+
+    def send_record(self, record: ResultRecord) -> bool:
+        """The JSON form: topic frame + record. False (counted) if it had to be dropped."""
+        return self._send([TOPIC, record.to_json().encode()])
+
+    def send_frame(self, payload: bytes) -> bool:
+        """One frame as is (the PMT form). False (counted) if it had to be dropped."""
+        return self._send([payload])
+
+    def close(self) -> None:
+        self.socket.close()
