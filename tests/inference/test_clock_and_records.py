@@ -27,8 +27,8 @@ def test_rx_time_anchors_and_reanchors_the_sample_clock():
 
 
 def _done(probs, valid=True, start=0):
-    job = Job(start, np.zeros(100, np.complex64), 1e6,
-              {"center_freq": 806e6, "time": 1_700_000_000.5, "time_source": "rx_time"})  # fmt: skip
+    context = {"center_freq": 806e6, "time": 1_700_000_000.5, "time_source": "rx_time"}
+    job = Job(start, np.zeros(100, np.complex64), 1e6, context)
     return Done(job, None if probs is None else np.asarray(probs, np.float32), valid, 0.01)
 
 
