@@ -1,12 +1,10 @@
 """ResNet-50 and the seeds' RF variant: sizes, names, shapes, init and ONNX parity."""
 
-import numpy as np
 import pytest
 import torch
 
 from rfclassify.models import create_model, model_spec
 from rfclassify.models.flops import count_macs, count_params
-from rfclassify.models.onnx_export import export_onnx, onnx_outputs
 
 RESNET50_PARAMS = 25_557_032  # torchvision / timm resnet50 at 1000 classes
 RESNET50_FC = 2048 * 1000 + 1000
@@ -110,23 +108,12 @@ def test_training_step_reaches_stem_and_head():
         assert param.grad is not None and param.grad.abs().sum() > 0
 
 
-def _export_and_check(model, tmp_path, shape):
-    rng = np.random.default_rng(0)
-    inputs = rng.standard_normal((2, *shape)).astype(np.float32)
-    report = export_onnx(model, tmp_path / "m.onnx", shape, parity_inputs=inputs)
-    assert report.max_abs_diff <= 1e-4
-    one = inputs[:1]
-    with torch.no_grad():
-        expected = model(torch.from_numpy(one)).numpy()
-    np.testing.assert_allclose(onnx_outputs(report.path, one), expected, atol=1e-4, rtol=0)
-
-
-def test_resnet50_rf_onnx_parity(tmp_path):
+def test_resnet50_rf_onnx_parity(tmp_path, export_and_check):
     torch.manual_seed(0)
-    _export_and_check(create_model("resnet50_rf", in_chans=1), tmp_path, (1, 180, 180))
+    export_and_check(create_model("resnet50_rf", in_chans=1), tmp_path, (1, 180, 180))
 
 
 @pytest.mark.slow
-def test_resnet50_onnx_parity(tmp_path):
+def test_resnet50_onnx_parity(tmp_path, export_and_check):
     torch.manual_seed(0)
-    _export_and_check(create_model("resnet50", in_chans=3), tmp_path, (3, 224, 224))
+    export_and_check(create_model("resnet50", in_chans=3), tmp_path, (3, 224, 224))

@@ -1,12 +1,10 @@
 """R50+ViT-B/16 hybrid: timm's size and names, token grid, small variants and ONNX parity."""
 
-import numpy as np
 import pytest
 import torch
 
 from rfclassify.models import create_model, model_spec
 from rfclassify.models.flops import count_params
-from rfclassify.models.onnx_export import export_onnx, onnx_outputs
 from rfclassify.models.vit_hybrid import StdConv2dSame, same_padding
 
 # timm vit_base_r50_s16_224 at 1000 classes: ViT-B/16 (86,567,656) without its 16x16 patch
@@ -137,30 +135,19 @@ def test_gradients_reach_the_cnn():
         assert param.grad is not None and param.grad.abs().sum() > 0
 
 
-def _export_and_check(model, tmp_path, shape):
-    rng = np.random.default_rng(0)
-    inputs = rng.standard_normal((2, *shape)).astype(np.float32)
-    report = export_onnx(model, tmp_path / "m.onnx", shape, parity_inputs=inputs)
-    assert report.max_abs_diff <= 1e-4
-    one = inputs[:1]
-    with torch.no_grad():
-        expected = model(torch.from_numpy(one)).numpy()
-    np.testing.assert_allclose(onnx_outputs(report.path, one), expected, atol=1e-4, rtol=0)
-
-
-def test_small_hybrid_onnx_parity(tmp_path):
+def test_small_hybrid_onnx_parity(tmp_path, export_and_check):
     # Same ops as the full model (weight standardisation, GroupNorm, TF "same" pads, -inf pool).
     torch.manual_seed(0)
     model = create_model(
         "vit_hybrid_r50", img_size=32, in_chans=1, backbone_layers=(1, 1, 1), **SMALL
     )
-    _export_and_check(model, tmp_path, (1, 32, 32))
+    export_and_check(model, tmp_path, (1, 32, 32))
 
 
 @pytest.mark.slow
-def test_vit_hybrid_r50_onnx_parity(tmp_path):
+def test_vit_hybrid_r50_onnx_parity(tmp_path, export_and_check):
     torch.manual_seed(0)
-    _export_and_check(create_model("vit_hybrid_r50", in_chans=3), tmp_path, (3, 224, 224))
+    export_and_check(create_model("vit_hybrid_r50", in_chans=3), tmp_path, (3, 224, 224))
 
 
 def test_the_hybrid_is_a_vit_with_attention_maps():

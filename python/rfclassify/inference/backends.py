@@ -37,13 +37,12 @@ class OnnxRuntimeBackend:
 
         _check_device(device)
         self.path = Path(path)
-        try:
-            import onnx
+        from ..models.onnx_export import read_metadata
 
-            model = onnx.load(str(self.path), load_external_data=False)
+        try:
+            meta = read_metadata(self.path)
         except Exception as exc:
             raise RfclassifyError(f"{self.path}: not a readable ONNX file ({exc})") from None
-        meta = {p.key: p.value for p in model.metadata_props}
         if "rfclassify_card" not in meta:
             raise RfclassifyError(f"{self.path} carries no model card (export it with rfclassify)")
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -17,49 +17,27 @@ SKIP_COLUMNS = {"index", "label", "class_index", "snr_db"}
 
 
 class Predictor:
-    """Class probabilities for a batch of images, from an ONNX file or a torch checkpoint."""
+    """Class probabilities for a batch of images, from an ONNX file or a torch checkpoint.
+
+    The streaming engine's backends, with every core: evaluation has the machine to itself.
+    """
 
     def __init__(self, path: str | Path):
+        from ..inference.backends import open_backend
+
         self.path = Path(path)
-        if self.path.suffix == ".onnx":
-            self._load_onnx()
-        else:
-            self._load_torch()
-
-    def _load_onnx(self) -> None:
-        from ..models.onnx_export import ort_session, read_metadata
-
-        try:
-            meta = read_metadata(self.path)
-        except Exception as exc:
-            raise RfclassifyError(f"{self.path}: not a readable ONNX file ({exc})") from None
-        if "rfclassify_card" not in meta:
-            raise RfclassifyError(f"{self.path} carries no model card (export it with rfclassify)")
-        self.card = ModelCard.from_dict(json.loads(meta["rfclassify_card"]))
-        self.session = ort_session(self.path)
-        self.input_name = self.session.get_inputs()[0].name
-        self.backend = "onnxruntime"
-
-    def _load_torch(self) -> None:
-        from ..models.card import load_checkpoint
-
-        self.model, self.card = load_checkpoint(self.path)
-        self.backend = "torch"
+        kind = "onnxruntime" if self.path.suffix == ".onnx" else "torch"
+        self._backend = open_backend(self.path, kind, threads=os.cpu_count() or 1)
+        self.card: ModelCard = self._backend.card
+        self.backend = kind
 
     def logits(self, images: np.ndarray) -> np.ndarray:
-        images = np.ascontiguousarray(images, dtype=np.float32)
-        if self.backend == "onnxruntime":
-            return self.session.run(None, {self.input_name: images})[0].astype(np.float32)
-        import torch
-
-        with torch.no_grad():
-            return self.model(torch.from_numpy(images)).float().numpy()
+        return self._backend(images)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
-        z = self.logits(images)
-        z = z - z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+        from ..inference.engine import softmax
+
+        return softmax(self.logits(images))
 
 
 def check_compatible(card: ModelCard, dataset: SpectrogramDataset) -> None:

@@ -71,9 +71,7 @@ def card_metrics(result: dict[str, Any], dataset: SpectrogramDataset) -> dict[st
         "macro_f1": result["macro_f1"],
         "per_class": result["per_class"],
         "confusion": result["confusion"],
-        "accuracy_by_snr": [
-            {k: row[k] for k in row} for row in result["by_snr"]["bins"] if row["count"]
-        ],
+        "accuracy_by_snr": [row for row in result["by_snr"]["bins"] if row["count"]],
         **headline(result),
         "targets": target_report(result),
     }
@@ -96,15 +94,8 @@ def reproduce(card: ModelCard, test: SpectrogramDataset, export_command: str) ->
     commands = []
     for part in ("train", "validation"):
         info = data.get(part, {})
-        if info.get("command"):
-            commands.append(info["command"])
-        elif part == "train" and info.get("generated"):
-            pass  # rendered on the fly by the train command itself
-        elif info and not info.get("held_out_of_train"):
-            commands.append(
-                f"rfclassify dataset build --out {info['path']} --n {info['count']} "
-                f"--seed {info['seed']}"
-            )
+        if info and not info.get("generated") and not info.get("held_out_of_train"):
+            commands.append(dataset_command(info, info["path"]))
     if data.get("command"):
         commands.append(data["command"])
     commands.append(dataset_command(test.meta, str(test.path)))
