@@ -6,3 +6,14 @@ the same sources at ``gnuradio.rfclassify``.
 """
 
 __version__ = "0.1.0"
+
+_BLOCKS = ("classifier", "sim_source", "spectrogram")
+
+
+def __getattr__(name: str):
+    """The GNU Radio blocks, imported on first use so the core never needs GNU Radio."""
+    if name in _BLOCKS:
+        from . import blocks
+
+        return getattr(blocks, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,6 +33,7 @@ class Classifier:
         backend: str = "onnxruntime",
         device: str = "cpu",
         threads: int = 1,
+        window_ms: float | None = None,
     ):
         self.path: Path = resolve_model(model, backend)
         self.backend = open_backend(self.path, backend, device, threads)
@@ -40,14 +41,28 @@ class Classifier:
         self.classes: list[str] = list(self.card.classes)
         self.name = self.card.name or self.path.stem
         self.frontend_config = self.card.frontend_config()
+        if window_ms is not None and window_ms != self.frontend_config.window_ms:
+            if self.frontend_config.window_samples is not None:
+                raise RfclassifyError(
+                    f"model {self.name} takes fixed windows of "
+                    f"{self.frontend_config.window_samples} samples; a window duration "
+                    "cannot be chosen"
+                )
+            try:
+                self.frontend_config = self.frontend_config.replace(window_ms=float(window_ms))
+            except ValueError as exc:
+                raise RfclassifyError(f"model {self.name}: {exc}") from None
         self.frontend = Frontend(self.frontend_config)
 
     def window_length(self, sample_rate: float) -> int:
-        """Samples per window at ``sample_rate``; a rate the model cannot serve is refused."""
+        """Samples per window at ``sample_rate``; a rate (or window) the model cannot serve is
+        refused, with what it can serve."""
         try:
-            return self.frontend_config.window_length(sample_rate)
+            length = self.frontend_config.window_length(sample_rate)
+            self.frontend.geometry(sample_rate)  # the STFT plan must exist for this pair too
         except ValueError as exc:
             raise RfclassifyError(f"model {self.name}: {exc}") from None
+        return length
 
     def classify(self, windows: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
         """``(probabilities (N, classes), valid (N,))`` for ``(N, L)`` complex windows.

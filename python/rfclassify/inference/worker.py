@@ -100,6 +100,11 @@ class InferenceWorker:
             out.append(self._done.popleft())
         return out
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until a result is ready to ``poll``; False if none came."""
+        with self._idle:
+            return self._idle.wait_for(lambda: bool(self._done), timeout)
+
     @property
     def queue_depth(self) -> int:
         return self._queue.qsize()
@@ -147,7 +152,7 @@ class InferenceWorker:
             except Exception as exc:  # a bad batch must not end the worker
                 self.counters["errors"] += 1
                 error = f"{type(exc).__name__}: {exc}"
-                self.log.error("inference failed on %d windows: %s", len(batch), error)
+                self.log.error(f"inference failed on {len(batch)} windows: {error}")
                 probs, valid = None, np.zeros(len(batch), bool)
             now = time.monotonic()
             for i, job in enumerate(batch):
