@@ -43,6 +43,14 @@ def _rx_time_seconds(value) -> float:
     return float(pmt.to_uint64(pmt.tuple_ref(value, 0))) + pmt.to_double(pmt.tuple_ref(value, 1))
 
 
+class _BlockLog:
+    """The block's GNU Radio logger behind the ``logging`` methods the core calls."""
+
+    def __init__(self, logger):
+        self.debug, self.info, self.error = logger.debug, logger.info, logger.error
+        self.warning = logger.warn
+
+
 class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
     """Complex passthrough that classifies the stream window by window.
 
@@ -102,7 +110,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
             max_latency_s=max_latency_ms * 1e-3,
             min_confidence=min_confidence,
             stall_timeout_s=stall_timeout,
-            logger=self.logger,
+            logger=_BlockLog(self.logger),
         )
         self.tag_key = pmt.intern(tag_key)
         self.zmq_format = zmq_format

@@ -45,6 +45,8 @@ def record_from_pmt(value: Any) -> ResultRecord:
     data = pmt.to_python(value)
     if not isinstance(data, dict):
         raise ValueError(f"invalid result record: expected a PMT dict, got {value}")
+    if data.get("probs") is None:  # an empty PMT dict reads back as nil
+        data["probs"] = {}
     return ResultRecord.from_dict(data)
 
 

@@ -88,6 +88,7 @@ class StreamClassifier:
         self._pending: deque[_Pending] = deque()
         self._skips = 0  # skipped since the last pending window
         self._stall_since: float | None = None
+        self._worker_totals = dict.fromkeys(("classified", "invalid", "errors"), 0)  # past runs
         self.latencies: deque[float] = deque(maxlen=1000)  # window complete -> record, seconds
         self.counts = dict.fromkeys(
             ("windows", "skipped", "late", "below_confidence", "records", "partial", "retunes"), 0
@@ -102,7 +103,9 @@ class StreamClassifier:
 
     def stop(self) -> None:
         if self.worker is not None:
-            self.worker.stop()
+            self.worker.stop(timeout=1.0)  # a stuck backend must not hold up the flowgraph
+            for key in self._worker_totals:
+                self._worker_totals[key] += self.worker.counters[key]
             self.worker = None
 
     def _hop_samples(self, rate: float) -> int | None:
@@ -298,9 +301,11 @@ class StreamClassifier:
     def counters(self) -> dict[str, float]:
         """Counts since start: windows cut, classified, skipped, ... (for status lines)."""
         out: dict[str, float] = dict(self.counts)
+        out.update(self._worker_totals)
+        out["queue_depth"] = 0
         if self.worker is not None:
-            c = self.worker.counters
-            out.update(classified=c["classified"], invalid=c["invalid"], errors=c["errors"])
+            for key in self._worker_totals:
+                out[key] += self.worker.counters[key]
             out["queue_depth"] = self.worker.queue_depth
         out["rx_time_tags"] = self.clock.rx_time_tags
         if self.latencies:

@@ -115,8 +115,11 @@ class InferenceWorker:
             return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
+        """End the thread; one stuck in the backend is left behind (a daemon) after ``timeout``."""
         self._stop.set()
         self._thread.join(timeout)
+        if self._thread.is_alive():
+            self.log.warning(f"inference thread still busy after {timeout:g} s; leaving it")
 
     # -- the thread -----------------------------------------------------------------------------
 
