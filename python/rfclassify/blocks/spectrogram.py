@@ -7,7 +7,6 @@ window length, FFT, pooling, normalisation and image size.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from gnuradio import gr
 
 from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
+from ..inference.backends import read_card as read_model_card
+from ..inference.engine import with_window
 from ..inference.resolve import DEFAULT_MODEL, resolve_model
 from ..models.card import ModelCard
 
@@ -24,46 +25,17 @@ _MAX_WINDOWS = 8  # windows per work() call: bounds the scratch memory at high r
 
 
 def read_card(spec: str) -> ModelCard:
-    """The card of a shipped model or model file, without loading any weights.
-
-    ONNX files carry it in their metadata (the card the file was exported with); a
-    ``.safetensors`` checkpoint has it in the ``.json`` beside it (``models.card``).
-    """
-    from ..models.onnx_export import read_metadata
-
+    """The card of a shipped model name or model file, without loading any weights."""
     backend = "torch" if Path(spec).suffix == ".safetensors" else "onnxruntime"
-    path = resolve_model(spec, backend)
-    try:
-        if path.suffix == ".onnx":
-            text = read_metadata(path).get("rfclassify_card")
-            if text is None:
-                raise RfclassifyError(f"{path} carries no model card (export it with rfclassify)")
-        else:
-            text = path.with_suffix(".json").read_text()
-        return ModelCard.from_dict(json.loads(text))
-    except RfclassifyError:
-        raise
-    except Exception as exc:  # unreadable file, bad JSON, a card of the wrong shape
-        raise RfclassifyError(f"{path}: cannot read its model card ({exc})") from None
+    return read_model_card(resolve_model(spec, backend))
 
 
 def model_frontend(spec: str, window_ms: float | None = None) -> tuple[FrontendConfig, str]:
     """(frontend config, model name): the card's frontend, with another window length if asked
-    (as ``inference.engine.Classifier`` does, so both blocks cut the same windows)."""
+    (through the classifier's own rule, so both blocks cut the same windows)."""
     card = read_card(spec)
     name = card.name or Path(spec).stem
-    config = card.frontend_config()
-    if window_ms and window_ms != config.window_ms:
-        if config.window_samples is not None:
-            raise RfclassifyError(
-                f"model {name} takes fixed windows of {config.window_samples} samples; "
-                "a window duration cannot be chosen"
-            )
-        try:
-            config = config.replace(window_ms=float(window_ms))
-        except ValueError as exc:
-            raise RfclassifyError(f"model {name}: {exc}") from None
-    return config, name
+    return with_window(card.frontend_config(), window_ms, name), name
 
 
 class spectrogram(gr.basic_block):  # lower case: the GNU Radio convention for block classes

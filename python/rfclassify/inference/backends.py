@@ -26,6 +26,29 @@ def _check_device(device: str) -> None:
         raise RfclassifyError(f"device {device!r}: use cpu, cuda, cuda:N or auto")
 
 
+def read_card(path: str | Path) -> ModelCard:
+    """The card of a model file, without loading its weights: an ONNX file's metadata (the card
+    it was exported with), or the ``.json`` beside a ``.safetensors`` checkpoint."""
+    path = Path(path)
+    if path.suffix != ".onnx":
+        try:
+            return ModelCard.from_dict(json.loads(path.with_suffix(".json").read_text()))
+        except Exception as exc:  # missing file, bad JSON, a card of the wrong shape
+            raise RfclassifyError(f"{path}: cannot read its model card ({exc})") from None
+    from ..models.onnx_export import read_metadata
+
+    try:
+        meta = read_metadata(path)
+    except Exception as exc:
+        raise RfclassifyError(f"{path}: not a readable ONNX file ({exc})") from None
+    if "rfclassify_card" not in meta:
+        raise RfclassifyError(f"{path} carries no model card (export it with rfclassify)")
+    try:
+        return ModelCard.from_dict(json.loads(meta["rfclassify_card"]))
+    except (json.JSONDecodeError, TypeError, ValueError) as exc:
+        raise RfclassifyError(f"{path}: unreadable model card ({exc})") from None
+
+
 class OnnxRuntimeBackend:
     """An ONNX file with its embedded model card, in an ONNX Runtime session."""
 
@@ -37,18 +60,7 @@ class OnnxRuntimeBackend:
 
         _check_device(device)
         self.path = Path(path)
-        from ..models.onnx_export import read_metadata
-
-        try:
-            meta = read_metadata(self.path)
-        except Exception as exc:
-            raise RfclassifyError(f"{self.path}: not a readable ONNX file ({exc})") from None
-        if "rfclassify_card" not in meta:
-            raise RfclassifyError(f"{self.path} carries no model card (export it with rfclassify)")
-        try:
-            self.card = ModelCard.from_dict(json.loads(meta["rfclassify_card"]))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise RfclassifyError(f"{self.path}: unreadable model card ({exc})") from None
+        self.card = read_card(self.path)
         available = ort.get_available_providers()
         wants_cuda = device != "cpu"
         if wants_cuda and "CUDAExecutionProvider" not in available:

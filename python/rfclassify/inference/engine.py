@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dsp import Frontend
+from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
 from .backends import open_backend
 from .resolve import DEFAULT_MODEL, resolve_model
@@ -22,6 +22,21 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     np.exp(z, out=z)
     z /= z.sum(axis=1, keepdims=True)
     return z
+
+
+def with_window(config: FrontendConfig, window_ms: float | None, name: str) -> FrontendConfig:
+    """``config`` with another window duration (None or 0: unchanged), or a clear refusal."""
+    if not window_ms or window_ms == config.window_ms:
+        return config
+    if config.window_samples is not None:
+        raise RfclassifyError(
+            f"model {name} takes fixed windows of {config.window_samples} samples; "
+            "a window duration cannot be chosen"
+        )
+    try:
+        return config.replace(window_ms=float(window_ms))
+    except ValueError as exc:
+        raise RfclassifyError(f"model {name}: {exc}") from None
 
 
 class Classifier:
@@ -41,17 +56,7 @@ class Classifier:
         self.classes: list[str] = list(self.card.classes)
         self.name = self.card.name or self.path.stem
         self.frontend_config = self.card.frontend_config()
-        if window_ms is not None and window_ms != self.frontend_config.window_ms:
-            if self.frontend_config.window_samples is not None:
-                raise RfclassifyError(
-                    f"model {self.name} takes fixed windows of "
-                    f"{self.frontend_config.window_samples} samples; a window duration "
-                    "cannot be chosen"
-                )
-            try:
-                self.frontend_config = self.frontend_config.replace(window_ms=float(window_ms))
-            except ValueError as exc:
-                raise RfclassifyError(f"model {self.name}: {exc}") from None
+        self.frontend_config = with_window(self.frontend_config, window_ms, self.name)
         self.frontend = Frontend(self.frontend_config)
 
     def window_length(self, sample_rate: float) -> int:
