@@ -172,6 +172,8 @@ class StreamClassifier:
             job = Job(start, samples, self.sample_rate, context)
             if self.mode == "offline":
                 while not self.worker.submit_wait(job, timeout=1.0):
+                    if self.worker.stopped:
+                        return
                     self.log.debug("waiting for room in the inference queue")
             elif not self.worker.submit(job):
                 self._skip()

@@ -93,6 +93,10 @@ class InferenceWorker:
             self._in_flight += 1
         self.counters["submitted"] += 1
 
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
     def poll(self) -> list[Done]:
         """Results finished since the last call, in completion order."""
         out = []
