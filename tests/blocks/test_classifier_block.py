@@ -238,6 +238,20 @@ def test_a_stalled_backend_costs_skipped_windows_not_the_sources_rate():
     assert counts["records"] == 0
 
 
+def test_a_live_paced_stream_never_looks_stalled():
+    """Input arriving between releases must reset the stall clock (no false partial drops)."""
+    tb = gr.top_block()
+    src = blocks.vector_source_c(_noise(WINDOW), True)
+    throttle = blocks.throttle(gr.sizeof_gr_complex, RATE)
+    block = classifier(sample_rate=RATE, max_latency_ms=500.0, stall_timeout=0.05)
+    head = blocks.head(gr.sizeof_gr_complex, int(1.5 * RATE))
+    tb.connect(src, throttle, block, head, blocks.null_sink(gr.sizeof_gr_complex))
+    tb.run()
+    counts = block.counters()
+    assert counts["windows"] >= 60 and counts["partial"] == 0
+    assert counts["records"] + counts["skipped"] == counts["windows"]
+
+
 # -- ZMQ -----------------------------------------------------------------------------------------
 
 

@@ -99,7 +99,7 @@ def test_unservable_settings_are_refused(kwargs, message):
 def test_a_corrupt_model_file_is_refused(tmp_path):
     bad = tmp_path / "broken.onnx"
     bad.write_bytes(b"not an onnx file")
-    with pytest.raises(RfclassifyError, match="broken.onnx: not a readable ONNX file"):
+    with pytest.raises(RfclassifyError, match=r"broken\.onnx: not a readable ONNX file"):
         spectrogram(str(bad), RATE)
 
 

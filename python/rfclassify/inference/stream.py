@@ -25,6 +25,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import RfclassifyError
 from ..io.records import ResultRecord
 from .clock import SampleClock
@@ -79,6 +81,7 @@ class StreamClassifier:
         self.log = logger or logging.getLogger(__name__)
         self.sample_rate = float(sample_rate)
         self.window = classifier.window_length(self.sample_rate)  # refuses what it cannot serve
+        self.warm_up()
         self.windower = StreamWindower(self.window, self._hop_samples(self.sample_rate))
         self.serving = True  # False while the stream's rate is one the model cannot serve
         self.clock = SampleClock(self.sample_rate)
@@ -107,6 +110,11 @@ class StreamClassifier:
             for key in self._worker_totals:
                 self._worker_totals[key] += self.worker.counters[key]
             self.worker = None
+
+    def warm_up(self) -> None:
+        """One throw-away inference: a backend's first run (allocation, kernel choice) is many
+        times slower than the next, and in realtime would cost the stream's first windows."""
+        self.classifier.classify(np.zeros((1, self.window), np.complex64), self.sample_rate)
 
     def _hop_samples(self, rate: float) -> int | None:
         if self.hop_s is None:
@@ -159,6 +167,7 @@ class StreamClassifier:
         assert self.worker is not None, "start() the stream classifier first"
         end = offset + len(chunk)
         self.clock.host(end)
+        self._stall_since = None  # input came: no stall
         if not self.serving:
             self.windower.restart(end)
             return

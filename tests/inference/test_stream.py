@@ -1,0 +1,84 @@
+"""StreamClassifier without GNU Radio: the release rule, skip accounting and the stall clock."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from rfclassify.inference import Classifier
+from rfclassify.inference.stream import StreamClassifier
+
+RATE = 1.92e6
+WINDOW = 38400
+
+
+def _noise(n: int) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * 0.1).astype(np.complex64)
+
+
+def _stream(**kwargs) -> StreamClassifier:
+    stream = StreamClassifier(Classifier("vim-lte-nr"), RATE, **kwargs)
+    stream.start()
+    return stream
+
+
+def test_output_is_held_at_an_incomplete_window_and_at_an_unfinished_result():
+    stream = _stream(mode="offline")
+    x = _noise(2 * WINDOW)
+    stream.push(x[: WINDOW // 2], 0)
+    assert stream.release_limit(WINDOW // 2) == 0  # window 0 has no result yet: hold
+    stream.push(x[WINDOW // 2 : WINDOW + 100], WINDOW // 2)
+    assert stream.release_limit(WINDOW + 100) == 0  # queued, not answered
+    stream.worker.drain(10)
+    records = stream.collect()
+    assert [r.start for r in records] == [0]
+    assert stream.release_limit(WINDOW + 100) == WINDOW  # up to window 1's start
+    assert [r.start for r in stream.take_released(WINDOW)] == [0]
+    stream.stop()
+
+
+def test_the_stall_clock_restarts_with_every_input():
+    stream = _stream(mode="offline", stall_timeout_s=0.2)
+    x = _noise(2 * WINDOW)
+    stream.push(x[: WINDOW // 2], 0)
+    stream.wait(0, WINDOW // 2, fresh_input=False)  # nothing new: the stall clock starts
+    time.sleep(0.15)
+    stream.push(x[WINDOW // 2 : WINDOW + WINDOW // 2], WINDOW // 2)
+    stream.worker.drain(10)
+    stream.collect()
+    stream.take_released(stream.release_limit(WINDOW + WINDOW // 2))
+    time.sleep(0.1)  # 0.25 s since the clock started, 0.1 s since the last input
+    stream.wait(WINDOW, WINDOW + WINDOW // 2, fresh_input=False)
+    assert stream.counters()["partial"] == 0
+    time.sleep(0.25)
+    stream.wait(WINDOW, WINDOW + WINDOW // 2, fresh_input=False)  # now it has stalled
+    assert stream.counters()["partial"] == 1
+    assert stream.release_limit(WINDOW + WINDOW // 2) == WINDOW + WINDOW // 2
+    stream.stop()
+
+
+def test_a_result_later_than_max_latency_is_given_up_and_reported_by_the_next_record():
+    stream = _stream(mode="realtime", max_latency_s=0.001)
+    inner = stream.classifier
+
+    class Slow:
+        def classify(self, windows, rate):
+            time.sleep(0.05)
+            return inner.classify(windows, rate)
+
+    stream.worker.classifier = Slow()
+    x = _noise(3 * WINDOW)
+    stream.push(x[:WINDOW], 0)
+    time.sleep(0.01)
+    assert stream.collect() == []  # past its deadline: given up
+    assert stream.release_limit(WINDOW) == WINDOW
+    stream.worker.classifier = inner
+    stream.max_latency_s = 10.0
+    stream.push(x[WINDOW : 2 * WINDOW], WINDOW)
+    stream.worker.drain(10)
+    records = stream.collect()
+    assert [(r.start, r.skipped) for r in records] == [(WINDOW, 1)]
+    assert stream.counters()["skipped"] == 1 and stream.counters()["late"] == 1
+    stream.stop()
