@@ -14,6 +14,9 @@ VENV=.venv
 STAMP="$VENV/.rfclassify-installed"
 # cmake + g++: the GNU Radio-style CMake install (gr_modtool layout) and its test.
 APT_PACKAGES=(gnuradio python3-soapysdr python3-zmq python3-venv python3-pip cmake g++)
+# gr-osmosdr (rtl_tcp and friends for the receiver): without its recommends, which would pull in
+# DKMS and kernel headers for an SDR driver module.
+APT_LEAN_PACKAGES=(gr-osmosdr)
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -28,6 +31,7 @@ as_root() {
         say "need root to run: $*"
         say "run 'sudo make setup' once, or install these Debian packages yourself:"
         say "    apt-get install -y ${APT_PACKAGES[*]}"
+        say "    apt-get install -y --no-install-recommends ${APT_LEAN_PACKAGES[*]}"
         say "(not on Debian? see README.md, 'Other systems: radioconda / conda-forge')"
         exit 1
     fi
@@ -35,7 +39,8 @@ as_root() {
 
 system_ready() {
     [ -x "$SYS_PY" ] && command -v cmake >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 &&
-        "$SYS_PY" -c 'from gnuradio import gr; import SoapySDR, zmq, venv, ensurepip' >/dev/null 2>&1
+        "$SYS_PY" -c 'from gnuradio import gr; import SoapySDR, zmq, venv, ensurepip, osmosdr' \
+            >/dev/null 2>&1
 }
 
 if ! system_ready; then
@@ -47,6 +52,8 @@ if ! system_ready; then
     say "installing Debian packages: ${APT_PACKAGES[*]}"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${APT_PACKAGES[@]}" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${APT_LEAN_PACKAGES[@]}" >/dev/null
     system_ready || { say "GNU Radio still does not import from $SYS_PY"; exit 1; }
 fi
 

@@ -146,6 +146,11 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
             out["zmq_dropped"] = self.publisher.dropped
         return out
 
+    def set_center_freq(self, freq: float) -> None:
+        """The centre frequency for a source that sends no ``rx_freq`` tags (set before the
+        flowgraph starts; ``rx_freq`` tags override it)."""
+        self.stream.center_freq = float(freq)
+
     def set_min_confidence(self, value: float) -> None:
         if not 0.0 <= value <= 1.0:
             raise RfclassifyError(f"min confidence must be in 0..1, got {value}")

@@ -1,0 +1,1 @@
+"""The headless receiver (``rfclassify_rx.py``): config, sources, flowgraph, the app."""
