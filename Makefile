@@ -5,7 +5,7 @@ PYTEST := .venv/bin/pytest
 .PHONY: setup run test lint format bench clean help
 
 help:
-	@echo "make run    set up if needed, then run the project's main job"
+	@echo "make run    set up if needed, then run the receiver on the simulated source (Ctrl-C stops)"
 	@echo "make test   set up if needed, then run the whole test suite"
 	@echo "make setup  install Debian packages (if missing), create .venv, install the project"
 	@echo "make lint   ruff check + format check"
@@ -15,7 +15,7 @@ setup:
 	@bash scripts/setup.sh
 
 run: setup
-	@bash scripts/demo.sh
+	@bash scripts/demo.sh $(ARGS)
 
 test: setup
 	$(PYTEST) -q

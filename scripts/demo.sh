@@ -1,20 +1,8 @@
 #!/usr/bin/env bash
-# `make run` until the receiver lands: the best end-to-end path that exists today.
-# Synthesises a test pattern, writes it as SigMF, renders what a model would see, and measures
-# the frontend against its baseline.
+# `make run`: the headless receiver on the built-in simulated source (LTE, NR, noise and other
+# emitters in turn, in real time) with the shipped default model, printing one line per classified
+# window until Ctrl-C. Extra arguments go to the receiver, e.g. `make run ARGS="--json"`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RF=.venv/bin/rfclassify
-OUT=out/demo
-mkdir -p "$OUT"
-
-echo "== 1. synthesise a test pattern (CW, OFDM bursts, chirp in noise) as SigMF"
-$RF synth testpattern --rate 15.36e6 --seconds 0.08 --out "$OUT/testpattern.sigmf-meta"
-echo
-echo "== 2. render the frontend's view of it (4 windows of 20 ms)"
-$RF spectrogram "$OUT/testpattern.sigmf-meta" --out "$OUT/testpattern.png" --windows 4
-echo
-echo "== 3. frontend throughput on one core, 30.72 MS/s stream"
-$RF bench frontend --seconds 2
-echo
-echo "Open $OUT/testpattern.png to see the spectrogram."
+echo "rfclassify_rx.py --source sim: live results below; Ctrl-C to stop." >&2
+exec .venv/bin/rfclassify-rx --source sim "$@"

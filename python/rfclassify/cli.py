@@ -11,11 +11,34 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .commands import bench, compare, dataset, export, models, spectrogram, synth, train
+from .commands import (
+    bench,
+    classify,
+    compare,
+    dataset,
+    export,
+    listen,
+    models,
+    spectrogram,
+    synth,
+    train,
+)
 from .commands import eval as eval_command
 from .errors import RfclassifyError
 
-VERBS = (synth, dataset, models, train, eval_command, compare, export, spectrogram, bench)
+VERBS = (
+    synth,
+    dataset,
+    models,
+    train,
+    eval_command,
+    compare,
+    export,
+    spectrogram,
+    classify,
+    bench,
+    listen,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -87,7 +87,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         zmq_format: str = "json",
         tag_key: str = "rf_class",
         mode: str = "realtime",
-        max_latency_ms: float = 50.0,
+        max_latency_ms: float = 100.0,
         threads: int = 1,
         stall_timeout: float = 0.2,
     ):

@@ -57,7 +57,7 @@ class StreamClassifier:
         hop_s: float | None = None,
         mode: str = "realtime",
         max_batch: int = 8,
-        max_latency_s: float = 0.05,
+        max_latency_s: float = 0.1,
         min_confidence: float = 0.0,
         stall_timeout_s: float = 0.2,
         logger: logging.Logger | None = None,

@@ -9,6 +9,8 @@ stderr and exit status 1; bad arguments exit 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import signal
 import sys
 import threading
@@ -55,22 +57,52 @@ def _line(record: ResultRecord) -> str:
     return f"{record.time}  {freq}  {record.label:<6} {record.confidence:5.2f}{skipped}"
 
 
+@contextlib.contextmanager
+def results_own_stdout():
+    """Yield the stream results are printed to, while fd 1 points at stderr.
+
+    GNU Radio's logger writes to fd 1; the results own stdout, so that ``--json | consumer``
+    reads records only. When ``sys.stdout`` is not fd 1 (captured, redirected in-process), it is
+    used as it is.
+    """
+    try:
+        real = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        real = False
+    sys.stdout.flush()
+    keep = os.dup(1)
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8") if real else sys.stdout
+    os.dup2(2, 1)
+    try:
+        yield out
+    finally:
+        out.flush()
+        os.dup2(keep, 1)
+        os.close(keep)
+        if real:
+            out.close()
+
+
 class Printer:
     """Writes each record as it comes (from GNU Radio's message thread)."""
 
-    def __init__(self, as_json: bool):
+    def __init__(self, stream, as_json: bool):
+        self.stream = stream
         self.as_json = as_json
         self.count = 0
         self.labels: dict[str, int] = {}
+        self.reader_left = False
 
     def __call__(self, record: ResultRecord) -> None:
         self.count += 1
         self.labels[record.label] = self.labels.get(record.label, 0) + 1
+        if self.reader_left:
+            return
         text = record.to_json() if self.as_json else _line(record)
         try:
-            print(text, flush=True)
+            print(text, file=self.stream, flush=True)
         except BrokenPipeError:  # `| head`: the reader left; stop printing, keep running
-            self.as_json = None  # type: ignore[assignment]
+            self.reader_left = True
 
 
 class Status:
@@ -106,10 +138,14 @@ class Status:
 
 
 def run(config) -> int:
+    with results_own_stdout() as stream:
+        return _run(config, Printer(stream, config["outputs"]["json"]))
+
+
+def _run(config, printer: Printer) -> int:
     from .flowgraph import Receiver
 
     out = config["outputs"]
-    printer = Printer(out["json"])
     receiver = Receiver(config, printer)
     stop = threading.Event()
     finished = threading.Event()

@@ -60,7 +60,7 @@ FIELDS = (
     Field("classifier", "min_confidence", 0.0, "publish only results at least this confident"),
     Field("classifier", "threads", 1, "inference threads"),
     Field("classifier", "max_batch", 8, "windows per inference call"),
-    Field("classifier", "max_latency_ms", 50.0, "realtime: give up results later than this"),
+    Field("classifier", "max_latency_ms", 100.0, "realtime: give up results later than this"),
     Field(
         "classifier",
         "realtime",
