@@ -137,6 +137,27 @@ class Status:
         return "  ".join(parts)
 
 
+STOP_TIMEOUT_S = 10.0
+
+
+def _stop(receiver, finished: threading.Event) -> None:
+    """Stop the flowgraph; a source that never returns (gr-osmosdr on a dead rtl_tcp link loops
+    in its work()) must not hang the station: close the recording and report it."""
+    receiver.stop()
+    if finished.wait(STOP_TIMEOUT_S):
+        return
+    if receiver.recorder is not None:
+        receiver.recorder.writer.close()  # the recording stays valid
+    print(
+        f"{PROG}: error: the source did not stop within {STOP_TIMEOUT_S:g} s (a network SDR "
+        "that went away?); exiting",
+        file=sys.stderr,
+        flush=True,
+    )
+    sys.stdout.flush()
+    os._exit(1)  # the stuck source thread would block a normal interpreter exit
+
+
 def run(config) -> int:
     with results_own_stdout() as stream:
         return _run(config, Printer(stream, config["outputs"]["json"]))
@@ -176,10 +197,10 @@ def _run(config, printer: Printer) -> int:
                 next_status = now + out["status_every"]
             stop.wait(0.1)
     finally:
-        receiver.stop()
-        receiver.wait()
+        _stop(receiver, finished)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
     c = receiver.classifier.counters()
     summary = ", ".join(f"{k} {v}" for k, v in sorted(printer.labels.items()))
     print(

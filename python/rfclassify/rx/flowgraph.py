@@ -61,5 +61,6 @@ class Receiver(gr.top_block):
         self.msg_connect(self.classifier, "classification", self.printer, "in")
 
     def samples_in(self) -> int:
-        """Samples the source has delivered so far."""
-        return self.source.nitems_written(0)
+        """Samples delivered so far (counted at the classifier: hier-block sources such as
+        gr-osmosdr's have no item counters of their own)."""
+        return self.classifier.nitems_read(0)
