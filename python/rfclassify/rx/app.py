@@ -219,7 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = resolve(args)
         if args.print_config:
-            print(to_toml(config))
+            try:
+                print(to_toml(config), flush=True)
+            except BrokenPipeError:  # `| head`
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
         return run(config)
     except RfclassifyError as exc:

@@ -37,7 +37,13 @@ class Field:
 FIELDS = (
     Field("source", "kind", "sim", "where IQ comes from", "--source", SOURCES),
     Field("source", "driver", "", "Soapy driver (rtlsdr, uhd, hackrf, ...)"),
-    Field("source", "device_args", "", "device arguments, e.g. 'driver=rtlsdr' or 'rtl_tcp=...'"),
+    Field(
+        "source",
+        "dev_args",
+        "",
+        "device arguments, e.g. 'driver=rtlsdr' or 'rtl_tcp=...'",
+        "--device-args",
+    ),
     Field("source", "stream_args", "", "Soapy stream arguments"),
     Field("source", "tune_args", "", "Soapy tune arguments"),
     Field(
@@ -176,7 +182,7 @@ def _check(config: Config) -> None:
         raise RfclassifyError(f"--rate must be positive, got {src['rate']}")
     if not src["rate"] and src["kind"] not in FILE_SOURCES:
         src["rate"] = SIM_RATE if src["kind"] == "sim" else SDR_RATE
-    if src["kind"] == "soapy" and not (src["driver"] or src["device_args"]):
+    if src["kind"] == "soapy" and not (src["driver"] or src["dev_args"]):
         raise RfclassifyError(
             "--source soapy needs --driver (e.g. rtlsdr) or --device-args "
             "(e.g. 'driver=uhd,type=b200')"

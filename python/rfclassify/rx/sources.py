@@ -55,7 +55,7 @@ def soapy(src: dict) -> Made:
             "gr-soapy is not available: apt-get install gnuradio python3-soapysdr"
         ) from None
     args = ",".join(
-        a for a in (f"driver={src['driver']}" if src["driver"] else "", src["device_args"]) if a
+        a for a in (f"driver={src['driver']}" if src["driver"] else "", src["dev_args"]) if a
     )
     with _quiet_stderr():
         found = SoapySDR.Device.enumerate(args)
@@ -96,7 +96,7 @@ def osmosdr(src: dict) -> Made:
             "gr-osmosdr is not installed: apt-get install --no-install-recommends gr-osmosdr"
         ) from None
     try:
-        block = gr_osmosdr.source(args=src["device_args"])
+        block = gr_osmosdr.source(args=src["dev_args"])
         block.set_sample_rate(src["rate"])
         if src["freq"]:
             block.set_center_freq(src["freq"])
@@ -110,7 +110,7 @@ def osmosdr(src: dict) -> Made:
         if src["bandwidth"]:
             block.set_bandwidth(src["bandwidth"])
     except RuntimeError as exc:
-        raise RfclassifyError(f"osmosdr source '{src['device_args']}': {exc}") from None
+        raise RfclassifyError(f"osmosdr source '{src['dev_args']}': {exc}") from None
     return block, src["rate"], _freq(src)
 
 
@@ -122,13 +122,14 @@ def uhd(src: dict) -> Made:
     try:
         with _quiet_stderr():
             block = gr_uhd.usrp_source(
-                src["device_args"], gr_uhd.stream_args(cpu_format="fc32", channels=[0])
+                src["dev_args"], gr_uhd.stream_args(cpu_format="fc32", channels=[0])
             )
     except RuntimeError as exc:
         with _quiet_stderr():
-            found = [str(d) for d in gr_uhd.find_devices("")]
+            found = [d.to_string() for d in gr_uhd.find("")]
         raise RfclassifyError(
-            f"no USRP for '{src['device_args']}' ({exc}); UHD finds: {found or 'none'}"
+            f"no USRP matches '{src['dev_args']}'. UHD finds: {'; '.join(found) or 'none'} "
+            f"(uhd_find_devices lists them; {str(exc).splitlines()[0]})"
         ) from None
     block.set_samp_rate(src["rate"])
     if src["freq"]:
