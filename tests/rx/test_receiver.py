@@ -272,3 +272,9 @@ def test_make_run_is_the_receiver_on_the_simulator():
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
     assert lines and all(line.endswith(tuple("0123456789)")) for line in lines)
     assert any(label in proc.stdout for label in ("LTE", "NR", "Noise", "Other"))
+
+
+def test_the_example_station_file_is_valid(capsys):
+    assert main(["--config", str(ROOT / "examples" / "station.toml"), "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert 'driver = "rtlsdr"' in text and 'zmq = "tcp://127.0.0.1:5557"' in text

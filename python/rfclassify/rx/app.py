@@ -124,7 +124,7 @@ class Status:
         if self.expected:
             share = rate / self.expected
             parts[-1] += f" ({share:.0%} of {self.expected / 1e6:g})"
-            if share < 0.98 and now - self.began > 2:
+            if share < 0.98 and t0 > self.began:  # not over the start-up interval
                 parts.append("WARNING: the source delivers under 98 % of its rate")
         parts += [
             f"windows {c['classified']} classified, {c['skipped']} skipped",
