@@ -35,7 +35,7 @@ def read_card(path: str | Path) -> ModelCard:
             return ModelCard.from_dict(json.loads(path.with_suffix(".json").read_text()))
         except Exception as exc:  # missing file, bad JSON, a card of the wrong shape
             raise RfclassifyError(f"{path}: cannot read its model card ({exc})") from None
-    from ..models.onnx_export import read_metadata
+    from ..models.onnx_meta import read_metadata
 
     try:
         meta = read_metadata(path)

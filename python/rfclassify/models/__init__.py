@@ -4,6 +4,14 @@
 ``list_models()`` names them. Parameter names follow timm's, so that timm checkpoints map in.
 """
 
-from .registry import ModelSpec, create_model, list_models, model_spec, register_model
-
 __all__ = ["ModelSpec", "create_model", "list_models", "model_spec", "register_model"]
+
+
+def __getattr__(name: str):
+    """The registry (and with it torch) loads on first use: serving an ONNX model reads cards
+    from this package and must not pay for torch."""
+    if name in __all__:
+        from . import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,14 +13,14 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from ..dsp import FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
-from .registry import create_model
+
+if TYPE_CHECKING:  # torch loads only where a network is built or saved, not to read a card
+    from torch import nn
 
 CARD_VERSION = 1
 
@@ -122,6 +122,8 @@ def load_checkpoint(path: str | Path) -> tuple[nn.Module, ModelCard]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
+    from .registry import create_model
+
     weights = Path(path)
     if weights.suffix == ".json":
         weights = weights.with_suffix(".safetensors")
@@ -165,7 +167,7 @@ def load_any(
     source: str, num_classes: int = 4, in_chans: int | None = None
 ) -> tuple[nn.Module, ModelCard]:
     """A registry name (fresh weights) or a checkpoint path."""
-    from .registry import list_models
+    from .registry import create_model, list_models
 
     if source in list_models():
         model = create_model(source, num_classes=num_classes, in_chans=in_chans)

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from ..errors import RfclassifyError
+from .onnx_meta import read_metadata  # noqa: F401 (re-exported: callers import it from here)
 
 OPSET = 18
 INPUT_NAME = "input"
@@ -123,14 +124,6 @@ def export_onnx(
         parity_inputs = np.random.default_rng(0).standard_normal((4, *input_shape))
     diff = check_parity(model, path, np.asarray(parity_inputs, np.float32), atol)
     return ExportReport(path, opset, path.stat().st_size, diff)
-
-
-def read_metadata(path: str | Path) -> dict[str, str]:
-    """The ``metadata_props`` of an ONNX file, as strings."""
-    import onnx
-
-    proto = onnx.load_model(str(path), load_external_data=False)
-    return {p.key: p.value for p in proto.metadata_props}
 
 
 def _text(value: Any) -> str:
