@@ -16,7 +16,7 @@ from .common import (
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
         "bench",
-        help="benchmarks (frontend; models and stream come with the performance work)",
+        help="benchmarks: frontend, models, the whole stream (a ratio against a baseline)",
         description="Benchmarks. Each prints a table, or one JSON object with --json.",
     )
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
@@ -70,6 +70,8 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     scan.add_argument("--json", action="store_true", help="print one JSON object")
     scan.set_defaults(run=run_scan)
+    _register_models(kinds)
+    _register_stream(kinds)
 
 
 def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -146,4 +148,177 @@ def run_scan(args: argparse.Namespace) -> int:
             f"{r['max_abs_diff_vs_sequential']:>9.1e}"
         )
     print("fastest: " + ", ".join(f"{k} {v}" for k, v in sorted(result["fastest"].items())))
+    return 0
+
+
+# --- bench models: the seeds' benchmark table for every registry model, per backend ---
+
+
+def _comma_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a comma-separated list")
+    return names
+
+
+def _batch_list(text: str) -> list[int]:
+    return [positive_int(part) for part in _comma_list(text)]
+
+
+def _register_models(kinds: argparse._SubParsersAction) -> None:
+    parser = kinds.add_parser(
+        "models",
+        help="params, GFLOPs, latency, throughput, memory of every model, torch vs ONNX Runtime",
+        description=(
+            "The seeds' benchmark table for every registry model at its native input: params, "
+            "GFLOPs (2 x MACs), batch-1 latency (median, p99), windows/s at the best of "
+            "--batches, peak RSS growth, per backend (torch eager fp32, ONNX Runtime CPU; CUDA "
+            "where a GPU is visible). Each row's speed-up is over torch eager fp32 at batch 1, "
+            "and its FLOP/s a fraction of this machine's sgemm peak, all measured in the same run."
+        ),
+    )
+    parser.add_argument(
+        "--models", type=_comma_list, metavar="NAME,...", help="default: every registry model"
+    )
+    parser.add_argument(
+        "--backends",
+        type=_comma_list,
+        metavar="B,...",
+        help="torch, onnxruntime, onnxruntime-cuda, torch-cuda (default: every one available)",
+    )
+    parser.add_argument(
+        "--batches",
+        type=_batch_list,
+        default=[1, 8, 32],
+        metavar="N,...",
+        help="batches to find the best throughput among; 1 is always timed (default: 1,8,32)",
+    )
+    parser.add_argument(
+        "--runs", type=positive_int, help="batch-1 calls timed per row (default: 50; 5 --quick)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        help="torch threads = ONNX Runtime intra-op threads (default: every usable core)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer warm-ups and runs: a smoke test, not a figure"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--plot", metavar="PNG", help="also draw throughput and latency here")
+    parser.set_defaults(run=run_models)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..bench.models import check_request, format_table, plot_models, run_models_bench
+    from ..errors import RfclassifyError
+
+    try:
+        check_request(args.models, args.backends)
+    except ValueError as exc:
+        raise RfclassifyError(str(exc)) from None
+    result = run_models_bench(
+        models=args.models,
+        backends=args.backends,
+        batches=args.batches,
+        runs=args.runs,
+        threads=args.threads,
+        quick=args.quick,
+        progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
+    )
+    if args.plot:
+        plot_models(result, args.plot)
+        print(f"  wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        print_json(result)
+    else:
+        print(format_table(result))
+    return 0
+
+
+def _register_stream(kinds: argparse._SubParsersAction) -> None:
+    st = kinds.add_parser(
+        "stream",
+        help="the whole chain in a GNU Radio flowgraph: MS/s, skipped windows, latency, memory",
+        description=(
+            "Run a real flowgraph (a looping source of pre-generated IQ -> rfclassify.classifier "
+            "-> null sink) three ways: 'max' (no throttle, offline mode: every window classified, "
+            "so the flowgraph runs as fast as the classifier keeps up: the sustained throughput), "
+            "'paced' (a throttle at --rate, realtime mode, ZMQ on: skipped windows, latency from "
+            "a window's last sample entering the block to its record published, p50/p99, CPU, "
+            "RSS over time, messages a subscriber got), and with --baseline the seed-style "
+            "pipeline (per-window scipy spectrogram + torch eager batch 1 in work()) for the "
+            "speed-up."
+        ),
+        epilog=(
+            "examples:\n"
+            "  rfclassify bench stream --rate 61.44e6 --seconds 10 --baseline\n"
+            "  rfclassify bench stream --model mobilevit-xxs-lte-nr --rate 30.72e6 --json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    st.add_argument("--model", default="vim-lte-nr", help="model (default: %(default)s)")
+    st.add_argument("--backend", default="onnxruntime", choices=("onnxruntime", "torch"))
+    st.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N, auto (default: cpu)")
+    st.add_argument(
+        "--rate", type=positive_float, default=30.72e6, help="sample rate (default: %(default)g)"
+    )
+    st.add_argument(
+        "--window", type=float, default=0.0, help="window, ms (default: the model card's)"
+    )
+    st.add_argument(
+        "--seconds", type=positive_float, default=10.0, help="per phase (default: %(default)g)"
+    )
+    st.add_argument("--threads", type=positive_int, default=1, help="inference threads (1)")
+    st.add_argument("--max-batch", type=positive_int, default=8, help="max batch (default: 8)")
+    st.add_argument("--baseline", action="store_true", help="also run the seed-style pipeline")
+    st.add_argument("--json", action="store_true", help="print one JSON object")
+    st.set_defaults(run=run_stream)
+
+
+def run_stream(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..bench.stream import run_stream_bench
+
+    r = run_stream_bench(
+        args.model,
+        backend=args.backend,
+        device=args.device,
+        rate=args.rate,
+        window_ms=args.window,
+        seconds=args.seconds,
+        threads=args.threads,
+        max_batch=args.max_batch,
+        baseline=args.baseline,
+        progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print_json(r)
+        return 0
+    top, paced = r["max"], r["paced"]
+    print(
+        f"{r['model']} on {r['backend']}, {r['rate_msps']:g} MS/s, {r['window_samples']} "
+        f"samples/window, {r['threads']} thread(s), max batch {r['max_batch']}"
+    )
+    print(
+        f"  max     {top['msps']:8.2f} MS/s sustained, every window classified "
+        f"({top['windows']} windows, CPU {top['cpu_percent']:.0f} %)"
+    )
+    print(
+        f"  paced   {paced['msps']:8.2f} MS/s: {paced['classified']} classified, "
+        f"{paced['skipped']} skipped; latency p50 {paced['latency_p50_ms']:.1f} ms, "
+        f"p99 {paced['latency_p99_ms']:.1f} ms; CPU {paced['cpu_percent']:.0f} %; "
+        f"RSS {paced['rss_start_mb']:.0f} -> {paced['rss_end_mb']:.0f} MB; ZMQ "
+        f"{paced['zmq_received']}/{paced['zmq_sent']} received, {paced['zmq_lost']} lost"
+    )
+    if "baseline" in r:
+        print(
+            f"  baseline {r['baseline']['msps']:7.2f} MS/s (seed-style) -> the chain is "
+            f"{r['speedup_vs_baseline']:.1f}x faster"
+        )
+    verdict = "keeps up" if r["realtime"] else "does NOT keep up"
+    print(f"  at {r['rate_msps']:g} MS/s the chain {verdict} (peak RSS {r['peak_rss_mb']:.0f} MB)")
     return 0
