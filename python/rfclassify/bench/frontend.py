@@ -9,7 +9,6 @@ machine.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..dsp import Frontend, FrontendConfig
+from .machine import available_cores, machine_info
 
 
 def baseline_images(windows: np.ndarray, rate: float, config: FrontendConfig) -> np.ndarray:
@@ -107,10 +107,10 @@ def run_frontend_bench(
         "window_samples": length,
         "batch": batch,
         "workers": workers,
-        "cores": cores if cores is not None else _available_cores(),
+        "cores": cores if cores is not None else available_cores(),
         "realtime_factor": round(msps * 1e6 / rate, 2),
         "frontend": config.to_dict(),
-        "machine": {"cpu": _cpu_name(), "python": platform.python_version()},
+        "machine": machine_info(),
     }
     if base_rates:
         base = statistics.median(base_rates) / 1e6
@@ -125,18 +125,3 @@ def _pin(cores: int | None) -> set[int] | None:
     saved = os.sched_getaffinity(0)
     os.sched_setaffinity(0, sorted(saved)[: max(1, cores)])
     return saved
-
-
-def _available_cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-
-
-def _cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"

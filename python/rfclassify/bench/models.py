@@ -29,7 +29,6 @@ import ctypes
 import gc
 import math
 import os
-import platform
 import tempfile
 import threading
 import time
@@ -45,7 +44,7 @@ from ..errors import RfclassifyError
 from ..models import create_model, list_models, model_spec
 from ..models.flops import count_macs, count_params
 from ..models.onnx_export import export_onnx
-from .frontend import _available_cores, _cpu_name
+from .machine import available_cores, machine_info
 
 CPU_BACKENDS = ("torch", "onnxruntime")
 BACKENDS = (*CPU_BACKENDS, "onnxruntime-cuda", "torch-cuda")  # measuring order (torch-cuda moves
@@ -273,7 +272,7 @@ def run_models_bench(
     chosen = [b for b in BACKENDS if b in (backends or available_backends())]
     batch_list = sorted({1, *batches})  # batch 1 is always timed: latency and the baseline
     runs = runs or (5 if quick else 50)
-    threads = threads or _available_cores()
+    threads = threads or available_cores()
     saved_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
@@ -297,17 +296,12 @@ def run_models_bench(
         row["pct_of_sgemm_peak"] = None if peak is None else 100 * achieved / peak
     return {
         "bench": "models",
-        "machine": {
-            "cpu": _cpu_name(),
-            "cores": os.cpu_count(),
-            "cores_available": _available_cores(),
-            "threads": threads,
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "onnxruntime": ort.__version__,
-            "numpy": np.__version__,
-            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
-        },
+        "machine": machine_info(
+            threads=threads,
+            torch=torch.__version__,
+            onnxruntime=ort.__version__,
+            cuda=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        ),
         "sgemm_gflops": peaks,
         "runs": runs,
         "batches": batch_list,

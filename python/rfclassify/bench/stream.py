@@ -23,7 +23,20 @@ from typing import Any
 
 import numpy as np
 
+from .machine import machine_info
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _version(module: str) -> str | None:
+    try:
+        if module == "gnuradio":
+            from gnuradio import gr
+
+            return gr.version()
+        return __import__(module).__version__
+    except (ImportError, AttributeError):
+        return None
 
 
 def _rss_bytes() -> int:
@@ -255,7 +268,7 @@ def run_stream_bench(
         "window_samples": window,
         "threads": threads,
         "max_batch": max_batch,
-        "cores": os.cpu_count(),
+        "machine": machine_info(onnxruntime=_version("onnxruntime"), gnuradio=_version("gnuradio")),
     }
     progress("max: offline, no throttle (every window classified)")
     result["max"] = measure_max(*args)

@@ -1,0 +1,40 @@
+"""What every benchmark result says about the machine it ran on (one JSON shape for all)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on (affinity), not the machine's count."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_info(**extra: Any) -> dict[str, Any]:
+    """CPU, core counts, Python and numpy versions, the load when measured (a busy machine makes
+    figures that do not carry), plus ``extra`` (library versions, threads, a GPU name)."""
+    import numpy as np
+
+    info: dict[str, Any] = {
+        "cpu": cpu_name(),
+        "cores": os.cpu_count(),
+        "cores_available": available_cores(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "load_average_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    info.update(extra)
+    return info
