@@ -2,7 +2,7 @@
 PY     := .venv/bin/python
 PYTEST := .venv/bin/pytest
 
-.PHONY: setup run test lint format bench clean help
+.PHONY: setup run test lint format bench perf clean help
 
 help:
 	@echo "make run    set up if needed, then run the receiver on the simulated source (Ctrl-C stops)"
@@ -10,6 +10,7 @@ help:
 	@echo "make setup  install Debian packages (if missing), create .venv, install the project"
 	@echo "make lint   ruff check + format check"
 	@echo "make bench  frontend benchmark (JSON)"
+	@echo "make perf   every benchmark on an idle machine -> docs/performance.md (~10 min)"
 
 setup:
 	@bash scripts/setup.sh
@@ -30,6 +31,9 @@ format: setup
 
 bench: setup
 	.venv/bin/rfclassify bench frontend --json
+
+perf: setup
+	bash scripts/performance.sh
 
 clean:
 	rm -rf build dist out .pytest_cache .ruff_cache

@@ -72,6 +72,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     scan.set_defaults(run=run_scan)
     _register_models(kinds)
     _register_stream(kinds)
+    _register_report(kinds)
 
 
 def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -279,6 +280,14 @@ def _register_stream(kinds: argparse._SubParsersAction) -> None:
 
 
 def run_stream(args: argparse.Namespace) -> int:
+
+    from .common import results_own_stdout
+
+    with results_own_stdout() as out:  # GNU Radio logs to fd 1: keep stdout for the result
+        return _run_stream(args, out)
+
+
+def _run_stream(args: argparse.Namespace, out) -> int:
     import sys
 
     from ..bench.stream import run_stream_bench
@@ -296,18 +305,22 @@ def run_stream(args: argparse.Namespace) -> int:
         progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
     )
     if args.json:
-        print_json(r)
+        print_json(r, file=out)
         return 0
     top, paced = r["max"], r["paced"]
-    print(
+
+    def say(text: str) -> None:
+        print(text, file=out)
+
+    say(
         f"{r['model']} on {r['backend']}, {r['rate_msps']:g} MS/s, {r['window_samples']} "
         f"samples/window, {r['threads']} thread(s), max batch {r['max_batch']}"
     )
-    print(
+    say(
         f"  max     {top['msps']:8.2f} MS/s sustained, every window classified "
         f"({top['windows']} windows, CPU {top['cpu_percent']:.0f} %)"
     )
-    print(
+    say(
         f"  paced   {paced['msps']:8.2f} MS/s: {paced['classified']} classified, "
         f"{paced['skipped']} skipped; latency p50 {paced['latency_p50_ms']:.1f} ms, "
         f"p99 {paced['latency_p99_ms']:.1f} ms; CPU {paced['cpu_percent']:.0f} %; "
@@ -315,10 +328,49 @@ def run_stream(args: argparse.Namespace) -> int:
         f"{paced['zmq_received']}/{paced['zmq_sent']} received, {paced['zmq_lost']} lost"
     )
     if "baseline" in r:
-        print(
+        say(
             f"  baseline {r['baseline']['msps']:7.2f} MS/s (seed-style) -> the chain is "
             f"{r['speedup_vs_baseline']:.1f}x faster"
         )
     verdict = "keeps up" if r["realtime"] else "does NOT keep up"
-    print(f"  at {r['rate_msps']:g} MS/s the chain {verdict} (peak RSS {r['peak_rss_mb']:.0f} MB)")
+    say(f"  at {r['rate_msps']:g} MS/s the chain {verdict} (peak RSS {r['peak_rss_mb']:.0f} MB)")
+    return 0
+
+
+# --- bench report: docs/performance.md from the JSON the benchmarks saved ---
+
+
+def _register_report(kinds: argparse._SubParsersAction) -> None:
+    from pathlib import Path
+
+    rp = kinds.add_parser(
+        "report",
+        help="render docs/performance.md (tables, targets, plots) from saved bench JSON results",
+        description=(
+            "Render a Markdown page from the JSON objects that 'rfclassify bench ... --json' "
+            "printed, saved one per file in --results: the machine, issue 8's targets (met or "
+            "MISSED, by how much), the stream, models and frontend tables, and PNG plots. A "
+            "benchmark missing from the folder is left out of the page. "
+            "scripts/performance.sh measures and renders in one go."
+        ),
+    )
+    rp.add_argument("--results", type=Path, required=True, metavar="DIR", help="folder of *.json")
+    rp.add_argument(
+        "--out", type=Path, default=Path("docs/performance.md"), help="page (default: %(default)s)"
+    )
+    rp.add_argument(
+        "--img-dir", type=Path, metavar="DIR", help="plots (default: OUT's folder/img/performance)"
+    )
+    rp.set_defaults(run=run_report)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..bench.report import load_results, render_report
+
+    results = load_results(args.results)
+    img_dir = args.img_dir or args.out.parent / "img" / "performance"
+    render_report(results, args.out, img_dir)
+    print(f"wrote {args.out} from {len(results)} result(s), plots in {img_dir}", file=sys.stderr)
     return 0

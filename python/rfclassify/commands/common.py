@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -143,8 +145,9 @@ def open_recording_from_args(args: argparse.Namespace, parser: argparse.Argument
     return open_raw(path, args.rate, args.dtype, args.center_freq)
 
 
-def print_json(obj: object) -> None:
-    print(json.dumps(obj, indent=None, separators=(",", ":"), default=_json_default))
+def print_json(obj: object, file=None) -> None:
+    text = json.dumps(obj, indent=None, separators=(",", ":"), default=_json_default)
+    print(text, file=file or sys.stdout)
 
 
 def _json_default(obj: object) -> object:
@@ -155,3 +158,29 @@ def _json_default(obj: object) -> object:
     if isinstance(obj, (Path,)):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+@contextlib.contextmanager
+def results_own_stdout():
+    """Yield the stream results are printed to, while fd 1 points at stderr.
+
+    GNU Radio's logger writes to fd 1; the results own stdout, so that ``--json | consumer``
+    reads records only. When ``sys.stdout`` is not fd 1 (captured, redirected in-process), it is
+    used as it is.
+    """
+    try:
+        real = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        real = False
+    sys.stdout.flush()
+    keep = os.dup(1)
+    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8") if real else sys.stdout
+    os.dup2(2, 1)
+    try:
+        yield out
+    finally:
+        out.flush()
+        os.dup2(keep, 1)
+        os.close(keep)
+        if real:
+            out.close()

@@ -91,10 +91,21 @@ class StreamClassifier:
         self._pending: deque[_Pending] = deque()
         self._skips = 0  # skipped since the last pending window
         self._stall_since: float | None = None
-        self._worker_totals = dict.fromkeys(("classified", "invalid", "errors"), 0)  # past runs
+        self._worker_totals = {"errors": 0}  # failed batches of past runs
         self.latencies: deque[float] = deque(maxlen=1000)  # window complete -> record, seconds
         self.counts = dict.fromkeys(
-            ("windows", "skipped", "late", "below_confidence", "records", "partial", "retunes"), 0
+            (
+                "windows",  # cut from the stream
+                "classified",  # answered in time (the record may be filtered by confidence)
+                "invalid",  # answered in time, but NaN/Inf samples or a failed batch
+                "skipped",  # refused by a full queue or answered too late
+                "late",  # answers that came after their window was given up
+                "below_confidence",
+                "records",
+                "partial",
+                "retunes",
+            ),
+            0,
         )
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -209,6 +220,7 @@ class StreamClassifier:
             if entry is None:  # given up on before its result came
                 self.counts["late"] += 1
                 continue
+            self.counts["classified" if done.valid and done.probs is not None else "invalid"] += 1
             record = self._record(done, entry)
             entry.resolved = True
             if record is not None:

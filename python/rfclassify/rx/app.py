@@ -9,7 +9,6 @@ stderr and exit status 1; bad arguments exit 2.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -17,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from ..commands.common import results_own_stdout
 from ..errors import RfclassifyError
 from ..io.records import ResultRecord
 from .config import add_arguments, resolve, to_toml
@@ -55,32 +55,6 @@ def _line(record: ResultRecord) -> str:
         return f"{record.time}  {freq}  invalid (NaN/Inf samples)"
     skipped = f"  (+{record.skipped} skipped)" if record.skipped else ""
     return f"{record.time}  {freq}  {record.label:<6} {record.confidence:5.2f}{skipped}"
-
-
-@contextlib.contextmanager
-def results_own_stdout():
-    """Yield the stream results are printed to, while fd 1 points at stderr.
-
-    GNU Radio's logger writes to fd 1; the results own stdout, so that ``--json | consumer``
-    reads records only. When ``sys.stdout`` is not fd 1 (captured, redirected in-process), it is
-    used as it is.
-    """
-    try:
-        real = sys.stdout.fileno() == 1
-    except (AttributeError, OSError, ValueError):
-        real = False
-    sys.stdout.flush()
-    keep = os.dup(1)
-    out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8") if real else sys.stdout
-    os.dup2(2, 1)
-    try:
-        yield out
-    finally:
-        out.flush()
-        os.dup2(keep, 1)
-        os.close(keep)
-        if real:
-            out.close()
 
 
 class Printer:
