@@ -142,3 +142,16 @@ def test_a_failed_export_skips_the_onnx_rows_and_keeps_the_rest(monkeypatch):
             "reason": "ONNX export failed: unsupported operator",
         }
     ]
+
+
+def test_served_times_every_model_on_the_shipped_input(capsys):
+    from rfclassify.models import create_model
+    from rfclassify.models.flops import count_macs
+
+    argv = ["bench", "models", "--models", "mobilevit_xxs", "--backends", "onnxruntime"]
+    argv += ["--batches", "1", "--runs", "3", "--quick", "--threads", "1", "--served", "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert {tuple(r["input"]) for r in rows} == {(1, 128, 128)}
+    model = create_model("mobilevit_xxs", img_size=128, in_chans=1)
+    assert rows[0]["macs"] == count_macs(model, (1, 128, 128))

@@ -180,20 +180,23 @@ def _measure_model(
     quick: bool,
     folder: Path,
     say: Callable[[str], None],
+    img_size: int | None = None,
+    in_chans: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
     """One model's rows (and skipped backends), the torch batch-1 baseline always measured."""
     spec = model_spec(name)
-    shape = (spec.in_chans, spec.img_size, spec.img_size)
+    shape = (in_chans or spec.in_chans, img_size or spec.img_size, img_size or spec.img_size)
     rng = np.random.default_rng(0)
     inputs = {b: rng.standard_normal((b, *shape), dtype=np.float32) for b in batches}
     torch.manual_seed(0)
     say(f"{name}: torch (baseline{'' if 'torch' in backends else ' only'})")
     with rss_growth() as mem:
-        model = create_model(name).eval()
+        model = create_model(name, img_size=shape[1], in_chans=shape[0]).eval()
         wanted = inputs if "torch" in backends else {1: inputs[1]}
         timings = _time_batches(_torch_runner(model, "cpu"), wanted, runs, quick)
     params, macs = count_params(model), count_macs(model, shape)
     head = {"model": name, "family": spec.family, "params": params, "params_m": params / 1e6}
+    head["input"] = list(shape)
     head.update(macs=macs, gflops=2 * macs / 1e9, baseline_ms=_median_ms(timings[1]))
     rows = [_row(head, "torch", timings, mem["peak_mb"])] if "torch" in backends else []
     skipped: list[dict[str, str]] = []
@@ -264,8 +267,14 @@ def run_models_bench(
     threads: int | None = None,
     quick: bool = False,
     progress: Callable[[str], None] | None = None,
+    img_size: int | None = None,
+    in_chans: int | None = None,
 ) -> dict[str, Any]:
-    """The table as one JSON-ready object: machine, sgemm peak(s), one row per model/backend."""
+    """The table as one JSON-ready object: machine, sgemm peak(s), one row per model/backend.
+
+    ``img_size`` / ``in_chans`` replace every model's native input (e.g. 128 and 1, what the
+    shipped models serve), so models are compared on the input they would really see.
+    """
     check_request(models, backends)
     say = progress or (lambda _text: None)
     names = list(models or list_models())
@@ -284,7 +293,16 @@ def run_models_bench(
         with tempfile.TemporaryDirectory(prefix="rfclassify-bench-") as tmp:
             for name in names:
                 got, missed = _measure_model(
-                    name, chosen, batch_list, runs, threads, quick, Path(tmp), say
+                    name,
+                    chosen,
+                    batch_list,
+                    runs,
+                    threads,
+                    quick,
+                    Path(tmp),
+                    say,
+                    img_size,
+                    in_chans,
                 )
                 rows += got
                 skipped += missed

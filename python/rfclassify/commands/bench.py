@@ -205,6 +205,11 @@ def _register_models(kinds: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--quick", action="store_true", help="fewer warm-ups and runs: a smoke test, not a figure"
     )
+    parser.add_argument(
+        "--served",
+        action="store_true",
+        help="time every model on the shipped models' input (1x128x128) instead of its native one",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", metavar="PNG", help="also draw throughput and latency here")
     parser.set_defaults(run=run_models)
@@ -227,6 +232,8 @@ def run_models(args: argparse.Namespace) -> int:
         runs=args.runs,
         threads=args.threads,
         quick=args.quick,
+        img_size=128 if args.served else None,
+        in_chans=1 if args.served else None,
         progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
     )
     if args.plot:
