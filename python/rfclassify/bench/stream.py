@@ -135,23 +135,27 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
     return out
 
 
-def measure_max(model, backend, device, rate, window_ms, seconds, threads, max_batch, iq):
-    from gnuradio import blocks, gr
-
+def _classifier(model, backend, device, rate, window_ms, threads, max_batch, **options):
     from ..blocks.classifier import classifier
 
-    tb = gr.top_block()
-    src = blocks.vector_source_c(iq, True)
-    clf = classifier(
+    return classifier(
         model=model,
         backend=backend,
         device=device,
         sample_rate=rate,
         window_ms=window_ms,
         max_batch=max_batch,
-        mode="offline",
         threads=threads,
+        **options,
     )
+
+
+def measure_max(model, backend, device, rate, window_ms, seconds, threads, max_batch, iq):
+    from gnuradio import blocks, gr
+
+    tb = gr.top_block()
+    src = blocks.vector_source_c(iq, True)
+    clf = _classifier(model, backend, device, rate, window_ms, threads, max_batch, mode="offline")
     tb.connect(src, clf, blocks.null_sink(gr.sizeof_gr_complex))
     out = _run_graph(tb, clf, seconds, warmup=1.0, sample_rss=False)
     counts = clf.counters()
@@ -162,21 +166,19 @@ def measure_max(model, backend, device, rate, window_ms, seconds, threads, max_b
 def measure_paced(model, backend, device, rate, window_ms, seconds, threads, max_batch, iq):
     from gnuradio import blocks, gr
 
-    from ..blocks.classifier import classifier
-
     address = f"tcp://127.0.0.1:{_free_port()}"
     tb = gr.top_block()
     src = blocks.vector_source_c(iq, True)
     throttle = blocks.throttle(gr.sizeof_gr_complex, rate)
-    clf = classifier(
-        model=model,
-        backend=backend,
-        device=device,
-        sample_rate=rate,
-        window_ms=window_ms,
-        max_batch=max_batch,
+    clf = _classifier(
+        model,
+        backend,
+        device,
+        rate,
+        window_ms,
+        threads,
+        max_batch,
         mode="realtime",
-        threads=threads,
         zmq_address=address,
     )
     tb.connect(src, throttle, clf, blocks.null_sink(gr.sizeof_gr_complex))
