@@ -277,7 +277,10 @@ def _headlines(streams: list, models: list, frontends: list) -> list[str]:
         ]
     for t in _latency_target(models):
         vim, mvit = LATENCY_PAIR
-        items.append(f"- {vim} batch-1 latency is {t.limit / t.value:.2f}x lower than {mvit}'s")
+        if t.value <= t.limit:
+            items.append(f"- {vim} batch 1 is {t.limit / t.value:.2f}x faster than {mvit}")
+        else:
+            items.append(f"- {vim} batch 1 is {t.value / t.limit:.2f}x slower than {mvit}")
     return ["## Headline ratios", "", *items, ""] if items else []
 
 
@@ -327,11 +330,17 @@ def _models_section(result: dict[str, Any], index: int, img_dir: Path, link) -> 
     from .models import format_table, plot_models
 
     title = "## Models (`rfclassify bench models`)" + (f", run {index + 1}" if index else "")
+    shapes = {tuple(r.get("input", ())) for r in result["rows"]}
+    where = (
+        "the served input (1x128x128, `--served`)"
+        if shapes == {(1, 128, 128)}
+        else "its registry-native input (the served cards run 1x128x128)"
+    )
     lines = [
         title,
         "",
-        "Each architecture at its registry-native input (the served cards run 1x128x128), "
-        "timed in one process; speed-ups are over torch eager fp32 at batch 1 in the same run.",
+        f"Each architecture at {where}, timed in one process; speed-ups are over torch eager "
+        "fp32 at batch 1 in the same run.",
         "",
         format_table(result),
         "",
