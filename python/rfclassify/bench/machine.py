@@ -23,6 +23,15 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
+def rss_bytes() -> int | None:
+    """The process's resident set now (``/proc/self/statm``; None where there is no procfs)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def machine_info(**extra: Any) -> dict[str, Any]:
     """CPU, core counts, Python and numpy versions, the load when measured (a busy machine makes
     figures that do not carry), plus ``extra`` (library versions, threads, a GPU name)."""

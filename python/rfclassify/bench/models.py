@@ -28,7 +28,6 @@ import contextlib
 import ctypes
 import gc
 import math
-import os
 import tempfile
 import threading
 import time
@@ -44,7 +43,7 @@ from ..errors import RfclassifyError
 from ..models import create_model, list_models, model_spec
 from ..models.flops import count_macs, count_params
 from ..models.onnx_export import export_onnx
-from .machine import available_cores, machine_info
+from .machine import available_cores, machine_info, rss_bytes
 
 CPU_BACKENDS = ("torch", "onnxruntime")
 BACKENDS = (*CPU_BACKENDS, "onnxruntime-cuda", "torch-cuda")  # measuring order (torch-cuda moves
@@ -92,14 +91,6 @@ def sgemm_peak_gflops(device: str = "cpu", seconds: float = 1.0) -> float:
     return 2 * n**3 / best / 1e9
 
 
-def _rss_bytes() -> int | None:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 @contextlib.contextmanager
 def rss_growth() -> Iterator[dict[str, float | None]]:
     """Peak RSS growth in MB inside the block (``peak_mb``, set on exit; None without /proc)."""
@@ -107,7 +98,7 @@ def rss_growth() -> Iterator[dict[str, float | None]]:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc only; elsewhere growth may read low
     result: dict[str, float | None] = {"peak_mb": None}
-    start = _rss_bytes()
+    start = rss_bytes()
     if start is None:
         yield result
         return
@@ -116,7 +107,7 @@ def rss_growth() -> Iterator[dict[str, float | None]]:
 
     def sample() -> None:
         while not stop.wait(SAMPLE_S):
-            peak[0] = max(peak[0], _rss_bytes() or 0)
+            peak[0] = max(peak[0], rss_bytes() or 0)
 
     thread = threading.Thread(target=sample, name="rss-sampler", daemon=True)
     thread.start()
@@ -125,7 +116,7 @@ def rss_growth() -> Iterator[dict[str, float | None]]:
     finally:
         stop.set()
         thread.join()
-        result["peak_mb"] = (max(peak[0], _rss_bytes() or 0) - start) / 2**20
+        result["peak_mb"] = (max(peak[0], rss_bytes() or 0) - start) / 2**20
 
 
 def _time_batches(

@@ -23,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .machine import machine_info
-
-PAGE = os.sysconf("SC_PAGE_SIZE")
+from .machine import machine_info, rss_bytes
 
 
 def _version(module: str) -> str | None:
@@ -37,11 +35,6 @@ def _version(module: str) -> str | None:
         return __import__(module).__version__
     except (ImportError, AttributeError):
         return None
-
-
-def _rss_bytes() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * PAGE
 
 
 def _free_port() -> int:
@@ -108,12 +101,12 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
     tb.start()
     time.sleep(warmup)
     n0, t0, cpu0 = block.nitems_read(0), time.monotonic(), os.times()
-    rss = [_rss_bytes()]
+    rss = [(rss_bytes() or 0)]
     end = t0 + seconds
     while time.monotonic() < end:
         time.sleep(min(0.5, max(0.0, end - time.monotonic())))
         if sample_rss:
-            rss.append(_rss_bytes())
+            rss.append(rss_bytes() or 0)
     n1, t1, cpu1 = block.nitems_read(0), time.monotonic(), os.times()
     tb.stop()
     tb.wait()

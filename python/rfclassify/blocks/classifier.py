@@ -122,6 +122,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         self._history = span
         self.set_history(span)  # sizes the upstream buffer (see the module docstring)
         self.set_min_output_buffer(min(span, 1 << 20))  # big outputs: few (costly) Python calls
+        self._values: dict[int, object] = {}  # seq -> PMT dict, published and not yet tagged
         self._pushed = 0  # absolute index of the next sample not yet given to the stream
         self.logger.info(
             f"{engine.describe()}: {self.stream.window} samples per window at "
@@ -179,7 +180,8 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
                 return 0
         limit = min(limit, written + len(out))
         for record in self.stream.take_released(limit):
-            self.add_item_tag(0, record.start, self.tag_key, record_to_pmt(record), self._name)
+            value = self._values.pop(record.seq)  # made once, when the record was published
+            self.add_item_tag(0, record.start, self.tag_key, value, self._name)
         count = limit - written
         out[:count] = samples[:count]
         self.consume(0, count)
@@ -215,6 +217,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
     def _publish(self, records) -> None:
         for record in records:
             value = record_to_pmt(record)
+            self._values[record.seq] = value  # the tag carries the same dict
             self.message_port_pub(self._port, value)
             if self.publisher is None:
                 continue

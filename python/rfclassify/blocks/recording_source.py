@@ -11,19 +11,15 @@ classifier may fall behind on, as it would on air).
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 import numpy as np
 import pmt
 from gnuradio import gr
 
 from ..io.recording import Recording
+from ..io.records import epoch_from_iso, is_iso_utc
 
 _CHUNK = 1 << 18  # samples per read: bounded memory, few Python calls
-
-
-def _posix(stamp: str) -> float:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
 class recording_source(gr.sync_block):  # lower case: the GNU Radio convention
@@ -47,8 +43,8 @@ class recording_source(gr.sync_block):  # lower case: the GNU Radio convention
         if rec.center_freq is not None:
             self.add_item_tag(0, 0, pmt.intern("rx_freq"), pmt.from_double(rec.center_freq))
         stamp = next((c.get("core:datetime") for c in rec.captures if "core:datetime" in c), None)
-        if stamp:
-            seconds = _posix(stamp)
+        if is_iso_utc(stamp):
+            seconds = epoch_from_iso(stamp)
             whole = int(seconds // 1)
             value = pmt.make_tuple(pmt.from_uint64(whole), pmt.from_double(seconds - whole))
             self.add_item_tag(0, 0, pmt.intern("rx_time"), value)

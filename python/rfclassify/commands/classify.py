@@ -15,7 +15,6 @@ import math
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import RecordingError, RfclassifyError
@@ -127,15 +126,10 @@ def _open(args: argparse.Namespace, parser: argparse.ArgumentParser):
 
 
 def _posix(text: object) -> float | None:
-    """SigMF ``core:datetime`` (ISO-8601 UTC) as POSIX seconds, as an ``rx_time`` tag has it."""
-    from ..io import is_iso_utc
+    """SigMF ``core:datetime`` as POSIX seconds (None when absent or malformed)."""
+    from ..io.records import epoch_from_iso, is_iso_utc
 
-    if not is_iso_utc(text):
-        return None
-    assert isinstance(text, str)
-    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-    fraction = text[19:-1]  # ".123456789" or ""
-    return whole.timestamp() + (float(fraction) if fraction else 0.0)
+    return epoch_from_iso(text) if is_iso_utc(text) else None
 
 
 def _segments(rec, center_override: float | None, warn) -> list[tuple[int, int, object, object]]:

@@ -184,3 +184,14 @@ def results_own_stdout():
         os.close(keep)
         if real:
             out.close()
+
+
+def record_line(record) -> str:
+    """A result record in one line: when, where, what, how sure, seq (``listen`` and the
+    receiver print this)."""
+    when = record.time.replace("T", " ")
+    freq = "       ? MHz" if record.center_freq is None else f"{record.center_freq / 1e6:8.3f} MHz"
+    extra = "" if record.valid else "  (not classified: invalid input)"
+    if record.skipped:
+        extra += f"  ({record.skipped} windows skipped before: inference behind)"
+    return f"{when}  {freq}  {record.label:<8} {record.confidence:5.3f}  seq {record.seq}{extra}"

@@ -13,7 +13,7 @@ import json
 import sys
 
 from ..errors import RfclassifyError
-from .common import positive_float, positive_int
+from .common import positive_float, positive_int, record_line
 
 ADDRESS = "tcp://127.0.0.1:5557"  # the block's and the receiver's default (io.publisher)
 
@@ -50,16 +50,6 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--timeout", type=positive_float, metavar="S", help="stop after S seconds without a message"
     )
     parser.set_defaults(run=run)
-
-
-def _line(record) -> str:
-    """The compact form: what, where and when, at a glance."""
-    when = record.time.replace("T", " ")
-    freq = "       ? MHz" if record.center_freq is None else f"{record.center_freq / 1e6:8.3f} MHz"
-    extra = "" if record.valid else "  (not classified: invalid input)"
-    if record.skipped:
-        extra += f"  ({record.skipped} windows skipped before: inference behind)"
-    return f"{when}  {freq}  {record.label:<8} {record.confidence:5.3f}  seq {record.seq}{extra}"
 
 
 class _Feed:
@@ -151,7 +141,7 @@ def _listen(socket, args: argparse.Namespace, feed: _Feed) -> int:
         frames = socket.recv_multipart()
         try:
             record = _decode(frames)
-            line = _text(frames[1]) if args.json else _line(record)
+            line = _text(frames[1]) if args.json else record_line(record)
         except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
             feed.bad += 1
             warn(f"ignoring a message that is not a result record ({feed.bad} so far): {exc}")

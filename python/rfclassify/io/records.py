@@ -55,6 +55,16 @@ def iso_from_epoch(seconds: float) -> str:
         raise ValueError(f"cannot express {seconds!r} POSIX seconds as a UTC date") from None
 
 
+def epoch_from_iso(text: str) -> float:
+    """ISO-8601 UTC as SigMF writes it (``core:datetime``) -> POSIX seconds, as an ``rx_time``
+    tag carries them; the inverse of :func:`iso_from_epoch`, nanosecond fractions included."""
+    if not is_iso_utc(text):
+        raise ValueError(f"{text!r:.80} is not ISO-8601 UTC like {_EXAMPLE_TIME}")
+    whole = datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    fraction = text[19:-1]  # ".123456789" or ""
+    return whole.timestamp() + (float(fraction) if fraction else 0.0)
+
+
 def _bad(problem: str) -> ValueError:
     return ValueError(f"invalid result record: {problem}")
 

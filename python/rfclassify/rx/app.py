@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 
-from ..commands.common import results_own_stdout
+from ..commands.common import record_line, results_own_stdout
 from ..errors import RfclassifyError
 from ..io.records import ResultRecord
 from .config import add_arguments, resolve, to_toml
@@ -49,14 +49,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _line(record: ResultRecord) -> str:
-    freq = "   ?    MHz" if record.center_freq is None else f"{record.center_freq / 1e6:9.3f} MHz"
-    if not record.valid:
-        return f"{record.time}  {freq}  invalid (NaN/Inf samples)"
-    skipped = f"  (+{record.skipped} skipped)" if record.skipped else ""
-    return f"{record.time}  {freq}  {record.label:<6} {record.confidence:5.2f}{skipped}"
-
-
 class Printer:
     """Writes each record as it comes (from GNU Radio's message thread)."""
 
@@ -72,7 +64,7 @@ class Printer:
         self.labels[record.label] = self.labels.get(record.label, 0) + 1
         if self.reader_left:
             return
-        text = record.to_json() if self.as_json else _line(record)
+        text = record.to_json() if self.as_json else record_line(record)
         try:
             print(text, file=self.stream, flush=True)
         except BrokenPipeError:  # `| head`: the reader left; stop printing, keep running
