@@ -130,8 +130,10 @@ def test_batch_equals_one_by_one_and_threads_agree():
     batch = Frontend(cfg)(x, rate)
     threaded = Frontend(cfg, workers=2)(x, rate)
     single = np.concatenate([Frontend(cfg)(row, rate) for row in x])
+    listed = Frontend(cfg)([x[0], x[1:3], x[3], x[4]], rate)  # separate windows, not stacked
     np.testing.assert_allclose(batch, single, rtol=0, atol=1e-6)
     np.testing.assert_allclose(threaded, single, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(listed, batch)
 
 
 def test_overlapping_windows_from_a_stream_view():

@@ -63,7 +63,8 @@ class Frontend:
     def __call__(self, windows: np.ndarray, sample_rate: float) -> np.ndarray:
         """Images for a batch of windows; raises ``ValueError`` if any window is not finite.
 
-        ``windows`` is ``(N, L)`` or ``(L,)`` complex, ``L = window_length(sample_rate)``.
+        ``windows`` is ``(N, L)`` or ``(L,)`` complex, ``L = window_length(sample_rate)``, or a
+        list of such (long windows from a stream need not be stacked into one array first).
         """
         images, valid = self.compute_with_mask(windows, sample_rate)
         if not valid.all():
@@ -98,9 +99,15 @@ class Frontend:
         Also returns the validity mask; invalid windows hold ``db_floor``.
         """
         geo = self.geometry(sample_rate)
-        windows = _as_window_batch(windows, geo.window_length)
-        pooled = np.empty((windows.shape[0], geo.width, geo.nfft), dtype=np.float32)
-        self._run_batch(windows, geo, pooled)
+        if isinstance(windows, list | tuple):  # separate windows: no copy into one array
+            parts = [_as_window_batch(w, geo.window_length) for w in windows]
+        else:
+            parts = [_as_window_batch(windows, geo.window_length)]
+        pooled = np.empty((sum(p.shape[0] for p in parts), geo.width, geo.nfft), np.float32)
+        row = 0
+        for part in parts:
+            self._run_batch(part, geo, pooled[row : row + part.shape[0]])
+            row += part.shape[0]
         rows = _bins_to_rows(pooled, geo)  # (N, H, W) linear power
         valid = np.isfinite(rows).all(axis=(1, 2))
         rows[~valid] = 0.0

@@ -69,8 +69,11 @@ class Classifier:
             raise RfclassifyError(f"model {self.name}: {exc}") from None
         return length
 
-    def classify(self, windows: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
-        """``(probabilities (N, classes), valid (N,))`` for ``(N, L)`` complex windows.
+    def classify(
+        self, windows: np.ndarray | list[np.ndarray], sample_rate: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(probabilities (N, classes), valid (N,))`` for ``(N, L)`` complex windows (or a
+        list of ``(L,)`` ones).
 
         A window with NaN/Inf samples is not classified: its row is NaN and ``valid`` False.
         """

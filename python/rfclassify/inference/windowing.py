@@ -32,40 +32,56 @@ class StreamWindower:
             self.hop, self.contiguous = int(hop), False
         elif self.contiguous:
             self.hop = self.length
-        self._buffer = np.empty(0, np.complex64)
+        self._buffer = np.empty(0, np.complex64)  # samples from _buffer_start, _fill of them
+        self._fill = 0
         self._buffer_start = int(offset)
         self._end = int(offset)  # the absolute index the next chunk must start at
         self.next_start = int(offset)
 
     @property
     def buffered(self) -> int:
-        return self._buffer.size
+        return self._fill
 
     def push(self, chunk: np.ndarray, offset: int) -> list[tuple[int, np.ndarray]]:
         """Add ``chunk`` (its first sample has absolute index ``offset``); return full windows.
 
         Chunks must follow each other without a gap or an overlap (refused: a caller's bug).
         The windows are read-only views of the windower's own copy of the samples, so they stay
-        valid after the caller's buffer is reused.
+        valid after the caller's buffer is reused. Every sample is copied once: into a buffer
+        with room for a window and the chunk, which is handed over to the windows cut from it
+        (a fresh one takes the remainder), so a long window fed in small chunks costs no more
+        than a short one.
         """
         if offset != self._end:
             raise ValueError(f"chunk at {offset} does not follow the stream at {self._end}")
         self._end = offset + chunk.size
-        if self._buffer.size == 0:  # skip what falls before the next window (hop > length)
+        if self._fill == 0:  # skip what falls before the next window (hop > length)
             skip = min(max(0, self.next_start - offset), chunk.size)
-            base = offset + skip
-            data = np.array(chunk[skip:], dtype=np.complex64)
-        else:
-            base = self._buffer_start
-            data = np.concatenate([self._buffer, chunk.astype(np.complex64, copy=False)])
-        data.flags.writeable = False
+            self._buffer_start = offset + skip
+            chunk = chunk[skip:]
+        need = self._fill + chunk.size
+        if need > self._buffer.size:
+            self._buffer = self._grown(need, chunk.size)
+        self._buffer[self._fill : need] = chunk
+        self._fill = need
+        base, start = self._buffer_start, self.next_start
         windows = []
-        start = self.next_start
-        while start + self.length <= base + data.size:
-            windows.append((start, data[start - base : start - base + self.length]))
+        while start + self.length <= base + self._fill:
+            window = self._buffer[start - base : start - base + self.length]
+            window.flags.writeable = False
+            windows.append((start, window))
             start += self.hop
         self.next_start = start
-        keep_from = min(start - base, data.size)
-        self._buffer = data[keep_from:].copy()
-        self._buffer_start = base + keep_from
+        if windows:  # the buffer now belongs to the windows; the rest moves to a new one
+            keep_from = min(start - base, self._fill)
+            rest = self._buffer[keep_from : self._fill]
+            self._buffer = np.empty(max(self.length + chunk.size, rest.size), np.complex64)
+            self._buffer[: rest.size] = rest
+            self._fill = rest.size
+            self._buffer_start = base + keep_from
         return windows
+
+    def _grown(self, need: int, chunk: int) -> np.ndarray:
+        grown = np.empty(max(need, self.length + chunk, 2 * self._buffer.size), np.complex64)
+        grown[: self._fill] = self._buffer[: self._fill]
+        return grown

@@ -153,7 +153,7 @@ class InferenceWorker:
             if not batch:
                 continue
             try:
-                windows = np.stack([job.samples for job in batch])
+                windows = [job.samples for job in batch]  # not stacked: 10 MB each at 61.44 MS/s
                 probs, valid = self.classifier.classify(windows, batch[0].sample_rate)
                 error = ""
             except Exception as exc:  # a bad batch must not end the worker
