@@ -195,7 +195,10 @@ def scan_tokens_first(
 ) -> torch.Tensor:
     """The sequential loop laid out ``(token, state, batch, channel)``: every step's slice is
     contiguous, the loop body is exactly one multiply and one add (no gather, squeeze or
-    unsqueeze), and the broadcasts run over rows of batch x channel, not 16-element rows."""
+    unsqueeze), and the broadcasts run over rows of batch x channel, not 16-element rows.
+    Training (gradients wanted) takes ``sequential``, whose recurrence has its own backward."""
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C, D)):
+        return scan_sequential(u, delta, A, B, C, D)
     if A.dim() == 2:
         A = A.unsqueeze(0)
     delta_t = delta.permute(2, 0, 1).unsqueeze(1)  # (l, 1, b, d)
