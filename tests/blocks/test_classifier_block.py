@@ -60,9 +60,12 @@ class SlowClassifier:
     def __init__(self, inner, delay: float):
         self.inner, self.delay = inner, delay
 
-    def classify(self, windows, rate):
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def images(self, windows, rate):
         time.sleep(self.delay)
-        return self.inner.classify(windows, rate)
+        return self.inner.images(windows, rate)
 
 
 def _slow(block, delay: float):

@@ -108,10 +108,13 @@ class SlowClassifier:
     def __init__(self, inner):
         self.inner, self.gate, self.batches = inner, threading.Event(), []
 
-    def classify(self, windows, rate):
+    def images(self, windows, rate):
         self.gate.wait(10)
         self.batches.append(len(windows))
-        return self.inner.classify(windows, rate)
+        return self.inner.images(windows, rate)
+
+    def probabilities(self, images, valid):
+        return self.inner.probabilities(images, valid)
 
 
 def test_a_full_queue_refuses_and_counts_instead_of_blocking(tiny):
@@ -153,21 +156,31 @@ def test_a_failing_batch_is_counted_and_the_worker_carries_on(tiny):
     model = Classifier(str(tiny / "tiny.onnx"))
 
     class Flaky:
-        calls = 0
+        """Fails the first batch in the model stage and the third in the frontend."""
 
-        def classify(self, windows, rate):
-            Flaky.calls += 1
-            if Flaky.calls == 1:
-                raise RuntimeError("injected")
-            return model.classify(windows, rate)
+        model_calls = frontend_calls = 0
+
+        def images(self, windows, rate):
+            Flaky.frontend_calls += 1
+            if Flaky.frontend_calls == 3:
+                raise ValueError("injected in the frontend")
+            return model.images(windows, rate)
+
+        def probabilities(self, images, valid):
+            Flaky.model_calls += 1
+            if Flaky.model_calls == 1:
+                raise RuntimeError("injected in the model")
+            return model.probabilities(images, valid)
 
     worker = InferenceWorker(Flaky(), max_batch=1, max_queue=4)
     length = model.window_length(RATE)
-    for i, w in enumerate(_windows(3, length)):
+    for i, w in enumerate(_windows(4, length)):
         worker.submit_wait(Job(i * length, w, RATE))
     assert worker.drain(30)
-    done = worker.poll()
-    assert worker.counters["errors"] == 1 and worker.counters["classified"] == 2
-    assert done[0].probs is None and "injected" in done[0].error
-    assert all(d.valid for d in done[1:])
+    done = sorted(worker.poll(), key=lambda d: d.job.start)
+    assert worker.counters["errors"] == 2 and worker.counters["classified"] == 2
+    assert done[0].probs is None and "injected in the model" in done[0].error
+    assert done[2].probs is None and "injected in the frontend" in done[2].error
+    assert not done[0].valid and not done[2].valid
+    assert done[1].valid and done[3].valid
     worker.stop()

@@ -64,9 +64,12 @@ def test_a_result_later_than_max_latency_is_given_up_and_reported_by_the_next_re
     inner = stream.classifier
 
     class Slow:
-        def classify(self, windows, rate):
+        def images(self, windows, rate):
             time.sleep(0.05)
-            return inner.classify(windows, rate)
+            return inner.images(windows, rate)
+
+        def probabilities(self, images, valid):
+            return inner.probabilities(images, valid)
 
     stream.worker.classifier = Slow()
     x = _noise(3 * WINDOW)

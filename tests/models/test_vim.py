@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import onnx
 import pytest
 import torch
 import torch.nn.functional as F
@@ -150,6 +151,12 @@ def test_onnx_export_matches_torch(tmp_path):
     inputs = np.random.default_rng(0).standard_normal((3, 1, 128, 128)).astype(np.float32)
     report = export_onnx(model, tmp_path / "vim.onnx", (1, 128, 128), parity_inputs=inputs)
     assert report.max_abs_diff <= 1e-4
+    # "auto" exports the tokens-first loop: one 64-way split per direction stack and layer,
+    # and no per-step Gather (the plain loop's 128 per layer)
+    graph = onnx.load(str(report.path)).graph
+    splits = [n for n in graph.node if n.op_type == "Split" and len(n.output) == 64]
+    assert len(splits) == 2 * 6
+    assert sum(n.op_type == "Gather" for n in graph.node) < 64
 
 
 def test_hand_written_backward_equals_autograd_through_the_loop():

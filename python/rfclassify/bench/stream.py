@@ -209,22 +209,31 @@ def measure_baseline(model, rate, window, seconds, iq):
     channels = card.input_shape[1] if len(card.input_shape) == 4 else 1
 
     class SeedStyle(gr.sync_block):
+        """Fills one window buffer (each sample copied once, as in our block: the baseline
+        must not lose to quadratic re-concatenation), then classifies it in ``work()``."""
+
         def __init__(self):
             gr.sync_block.__init__(self, "seed_style", [np.complex64], [np.complex64])
-            self.buf = np.empty(0, np.complex64)
+            self.buf = np.empty(window, np.complex64)
+            self.fill = 0
             self.windows = 0
 
         def work(self, input_items, output_items):
             x = input_items[0]
-            self.buf = np.concatenate([self.buf, x])
-            while self.buf.size >= window:
-                img = baseline_images(self.buf[None, :window], rate, config)[0]
-                img = (img - img.min()) / max(float(np.ptp(img)), 1e-9)
-                t = torch.from_numpy(np.repeat(img[None, None], channels, axis=1))
-                with torch.inference_mode():
-                    net(t)
-                self.buf = self.buf[window:]
-                self.windows += 1
+            used = 0
+            while used < x.size:
+                take = min(window - self.fill, x.size - used)
+                self.buf[self.fill : self.fill + take] = x[used : used + take]
+                self.fill += take
+                used += take
+                if self.fill == window:
+                    img = baseline_images(self.buf[None], rate, config)[0]
+                    img = (img - img.min()) / max(float(np.ptp(img)), 1e-9)
+                    t = torch.from_numpy(np.repeat(img[None, None], channels, axis=1))
+                    with torch.inference_mode():
+                        net(t)
+                    self.fill = 0
+                    self.windows += 1
             output_items[0][:] = x
             return len(x)
 

@@ -77,11 +77,23 @@ class Classifier:
 
         A window with NaN/Inf samples is not classified: its row is NaN and ``valid`` False.
         """
-        images, valid = self.frontend.compute_with_mask(windows, sample_rate)
+        images, valid = self.images(windows, sample_rate)
+        return self.probabilities(images, valid), valid
+
+    def images(
+        self, windows: np.ndarray | list[np.ndarray], sample_rate: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first half of ``classify``: the model's spectrograms and the validity mask."""
+        return self.frontend.compute_with_mask(windows, sample_rate)
+
+    def probabilities(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """The second half: class probabilities, NaN rows where ``valid`` is False."""
         probs = np.full((len(valid), len(self.classes)), np.nan, dtype=np.float32)
-        if valid.any():
+        if valid.all():
+            probs[:] = softmax(self.backend(images))
+        elif valid.any():
             probs[valid] = softmax(self.backend(images[valid]))
-        return probs, valid
+        return probs
 
     def describe(self) -> str:
         return f"{self.name} on {self.backend.describe()}"
