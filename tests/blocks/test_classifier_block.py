@@ -63,9 +63,9 @@ class SlowClassifier:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def images(self, windows, rate):
+    def images(self, windows, rate, *started):
         time.sleep(self.delay)
-        return self.inner.images(windows, rate)
+        return self.inner.images(windows, rate, *started)
 
 
 def _slow(block, delay: float):

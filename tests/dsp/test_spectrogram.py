@@ -256,3 +256,36 @@ def test_requested_overlap_is_honoured_and_frames_tile_the_columns(overlap, rate
     assert geo.frames < frames_needed + cfg.width
     img = fe(noise(geo.window_length), rate)
     assert img.shape == (1, 1, cfg.height, cfg.width)
+
+
+@pytest.mark.parametrize("rate", [7.68e6, 61.44e6])
+@pytest.mark.parametrize("pieces", [1, 3, 17])
+def test_a_spectrogram_begun_while_the_window_arrives_equals_the_batch_one(rate, pieces):
+    cfg = FrontendConfig(window_ms=5.0)
+    frontend = Frontend(cfg)
+    length = frontend.geometry(rate).window_length
+    window = noise(length, power_db=-20, seed=5) + tone(1e6, rate, length, 0.1)
+    window[length // 3] = np.nan  # an invalid window must stay invalid
+    clean = window.copy()
+    clean[length // 3] = 0
+    for x in (window, clean):
+        begun = frontend.begin(rate)
+        done = [begun.advance(x[:end]) for end in np.linspace(0, length, pieces + 1, dtype=int)]
+        assert done == sorted(done) and done[-1] == frontend.geometry(rate).width
+        got = frontend.compute_with_mask([x], rate, started=[begun])
+        want = frontend.compute_with_mask(x[None], rate)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    partial = frontend.begin(rate)
+    partial.advance(clean[: length // 2])
+    assert 0 < partial.columns < frontend.geometry(rate).width  # half the columns, not all
+    np.testing.assert_array_equal(
+        frontend.compute_with_mask([clean], rate, started=[partial])[0],
+        frontend.compute_with_mask(clean[None], rate)[0],
+    )
+
+
+def test_short_windows_with_overhanging_frames_are_not_begun_early():
+    frontend = Frontend(FrontendConfig(window_ms=1.0))
+    assert frontend.geometry(1.92e6).pad_before > 0
+    assert frontend.begin(1.92e6) is None

@@ -85,3 +85,26 @@ def test_a_result_later_than_max_latency_is_given_up_and_reported_by_the_next_re
     assert [(r.start, r.skipped) for r in records] == [(WINDOW, 1)]
     assert stream.counters()["skipped"] == 1 and stream.counters()["late"] == 1
     stream.stop()
+
+
+def test_long_windows_have_their_spectrogram_begun_while_they_arrive():
+    rate = 15.36e6  # 307 200 samples per 20 ms window
+    classifier = Classifier("vim-lte-nr")
+    stream = StreamClassifier(classifier, rate, mode="offline")
+    stream.start()
+    window = classifier.window_length(rate)
+    x = _noise(3 * window)
+    x[window + window // 2] = np.nan  # the middle window is invalid, begun early or not
+    for start in range(0, x.size, 20_000):
+        stream.push(x[start : start + 20_000], start)
+        time.sleep(0.005)  # a live source's pace: the frontend gets to the notices
+    stream.worker.drain(30)
+    records = stream.collect()
+    assert stream.worker.counters["begun_early"] >= 2
+    want, valid = classifier.classify(x.reshape(3, window), rate)
+    assert [r.start for r in records] == [0, window, 2 * window]
+    assert list(valid) == [True, False, True]
+    assert [r.valid for r in records] == [True, False, True]
+    for record, probs in zip([records[0], records[2]], [want[0], want[2]], strict=True):
+        assert abs(record.confidence - float(probs.max())) < 1e-5  # as the batch path
+    stream.stop()

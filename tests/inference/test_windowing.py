@@ -57,3 +57,18 @@ def test_restart_begins_at_the_tag_with_no_window_straddling_it():
     assert starts == [70, 100, 130, 160]
     with pytest.raises(ValueError, match="does not follow"):
         windower.push(stream[:10], 500)  # a gap is a caller's bug
+
+
+def test_the_arriving_window_is_shown_as_it_fills_and_stays_valid():
+    stream = _stream(100)
+    windower = StreamWindower(40, 30)
+    assert windower.arriving() is None
+    windower.push(stream[:25], 0)
+    start, part = windower.arriving()
+    assert start == 0 and part.size == 25 and not part.flags.writeable
+    windows = windower.push(stream[25:75], 25)  # windows at 0 and 30; the one at 60 fills
+    assert [s for s, _ in windows] == [0, 30]
+    np.testing.assert_array_equal(part, stream[:25])  # the earlier view is untouched
+    start, part = windower.arriving()
+    assert start == 60
+    np.testing.assert_array_equal(part, stream[60:75])

@@ -77,14 +77,15 @@ class Frontend:
         return images
 
     def compute_with_mask(
-        self, windows: np.ndarray, sample_rate: float
+        self, windows: np.ndarray, sample_rate: float, started: list | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Images plus a per-window validity mask; invalid windows come back as all zeros.
 
         This is the form a streaming consumer wants: one bad window is reported and skipped,
-        the rest of the batch is still classified.
+        the rest of the batch is still classified. ``started``: for a list of windows, a
+        :class:`SpectrogramInProgress` (or None) per window, begun while it arrived.
         """
-        db, valid = self.power_db(windows, sample_rate)
+        db, valid = self.power_db(windows, sample_rate, started)
         images = normalise(db, self.config)
         images[~valid] = 0.0
         if self.config.channels == 3:
@@ -93,7 +94,9 @@ class Frontend:
             images = images[:, None]
         return images, valid
 
-    def power_db(self, windows: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    def power_db(
+        self, windows: np.ndarray, sample_rate: float, started: list | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(N, H, W)`` power in dB relative to a full-scale tone, before normalisation.
 
         Also returns the validity mask; invalid windows hold ``db_floor``.
@@ -103,10 +106,18 @@ class Frontend:
             parts = [_as_window_batch(w, geo.window_length) for w in windows]
         else:
             parts = [_as_window_batch(windows, geo.window_length)]
+        if started is None:
+            started = [None] * len(parts)
+        if len(started) != len(parts):
+            raise ValueError(f"{len(started)} spectrograms in progress for {len(parts)} windows")
         pooled = np.empty((sum(p.shape[0] for p in parts), geo.width, geo.nfft), np.float32)
         row = 0
-        for part in parts:
-            self._run_batch(part, geo, pooled[row : row + part.shape[0]])
+        for part, begun in zip(parts, started, strict=True):
+            rows = pooled[row : row + part.shape[0]]
+            if begun is not None and begun.geometry == geo and part.shape[0] == 1:
+                begun.finish(part[0], rows[0])
+            else:
+                self._run_columns(part, geo, rows, 0, geo.width)
             row += part.shape[0]
         rows = _bins_to_rows(pooled, geo)  # (N, H, W) linear power
         valid = np.isfinite(rows).all(axis=(1, 2))
@@ -120,21 +131,37 @@ class Frontend:
 
     # -- the heavy part -----------------------------------------------------------------------
 
-    def _run_batch(self, windows: np.ndarray, geo: StftGeometry, out: np.ndarray) -> None:
-        """Time-pooled power per FFT bin, ``out[window, column, bin]``, for a whole batch.
+    def begin(self, sample_rate: float) -> SpectrogramInProgress | None:
+        """A spectrogram to compute column by column while its window arrives (None where the
+        frames overhang short windows: those are cheap anyway)."""
+        geo = self.geometry(sample_rate)
+        return None if geo.pad_before else SpectrogramInProgress(self, geo)
+
+    def _run_columns(
+        self,
+        windows: np.ndarray,
+        geo: StftGeometry,
+        out: np.ndarray,
+        c0: int,
+        c1: int,
+    ) -> None:
+        """Time-pooled power per FFT bin, ``out[window, column, bin]`` for columns ``c0:c1``.
 
         The batch is one strided ``(N, frames, 2 * nfft)`` view; the only Python loop runs over
         cache-sized tiles of it (a few columns of one window, or several whole short windows).
+        ``windows`` may be shorter than a window when ``c1`` leaves the rest out.
         """
-        frames_iq = _frame_view(windows, geo)
+        if c1 <= c0:
+            return
+        frames_iq = _frame_view(windows, geo, c1 * geo.frames_per_column)
         n, k, nfft = windows.shape[0], geo.frames_per_column, geo.nfft
         tile_frames = max(1, _BLOCK_BYTES // (nfft * 8))
-        cols = min(geo.width, max(1, tile_frames // k))
+        cols = min(c1 - c0, max(1, tile_frames // k))
         wins = max(1, tile_frames // (k * cols)) if cols == geo.width else 1
         tiles = [
-            (w0, min(w0 + wins, n), c0, min(c0 + cols, geo.width))
+            (w0, min(w0 + wins, n), a, min(a + cols, c1))
             for w0 in range(0, n, wins)
-            for c0 in range(0, geo.width, cols)
+            for a in range(c0, c1, cols)
         ]
         if self.workers == 1 or len(tiles) == 1:
             for tile in tiles:
@@ -144,7 +171,7 @@ class Frontend:
                 self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="rfclassify-stft")
             list(self._pool.map(lambda t: self._pool_tile(frames_iq, geo, out, *t), tiles))
         mean = self.config.time_pooling == "mean"
-        out *= np.float32(1.0 / (self._taper_gain**2 * (k if mean else 1)))
+        out[:, c0:c1] *= np.float32(1.0 / (self._taper_gain**2 * (k if mean else 1)))
 
     def _scratch(self, floats: int) -> np.ndarray:
         buf = getattr(self._local, "buf", None)
@@ -184,6 +211,45 @@ class Frontend:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+
+class SpectrogramInProgress:
+    """One window's pooled spectrogram, computed column by column while its samples arrive.
+
+    A long window's frontend then costs, after its last sample, only the last columns: the rest
+    was done while the stream was still filling it (at 61.44 MS/s a 20 ms window's STFT is
+    several ms of work that would otherwise all sit between the window's end and its result).
+    Same numbers as the batch path: the same tiles of the same frames.
+    """
+
+    def __init__(self, frontend: Frontend, geometry: StftGeometry):
+        self.frontend = frontend
+        self.geometry = geometry
+        self.pooled = np.empty((1, geometry.width, geometry.nfft), np.float32)
+        self.columns = 0  # computed so far
+
+    def advance(self, samples: np.ndarray) -> int:
+        """Compute the columns that the window's first ``len(samples)`` samples complete;
+        returns how many columns are done."""
+        geo = self.geometry
+        usable = samples.size - geo.offset - geo.nfft
+        frames = 0 if usable < 0 else min(geo.frames, usable // geo.hop + 1)
+        columns = frames // geo.frames_per_column
+        if columns > self.columns:
+            batch = _as_window_batch(samples, samples.size)
+            self.frontend._run_columns(batch, geo, self.pooled, self.columns, columns)
+            self.columns = columns
+        return self.columns
+
+    def finish(self, window: np.ndarray, out: np.ndarray) -> None:
+        """The remaining columns from the whole ``window``, then the result into ``out``
+        ``(W, nfft)``."""
+        batch = _as_window_batch(window, self.geometry.window_length)
+        self.frontend._run_columns(
+            batch, self.geometry, self.pooled, self.columns, self.geometry.width
+        )
+        self.columns = self.geometry.width
+        out[:] = self.pooled[0]
 
 
 def normalise(db: np.ndarray, config: FrontendConfig) -> np.ndarray:
@@ -248,8 +314,12 @@ def _as_window_batch(windows: np.ndarray, length: int) -> np.ndarray:
     return windows
 
 
-def _frame_view(windows: np.ndarray, geo: StftGeometry) -> np.ndarray:
-    """Read-only ``(N, frames, 2 * nfft)`` float32 view: every STFT frame, I/Q interleaved."""
+def _frame_view(windows: np.ndarray, geo: StftGeometry, frames: int | None = None) -> np.ndarray:
+    """Read-only ``(N, frames, 2 * nfft)`` float32 view: every STFT frame (or the first
+    ``frames``, which ``windows`` must hold), I/Q interleaved."""
+    frames = geo.frames if frames is None else frames
+    if not geo.pad_before and windows.shape[1] < geo.offset + (frames - 1) * geo.hop + geo.nfft:
+        raise ValueError(f"{windows.shape[1]} samples do not hold {frames} frames")
     iq = windows.view(np.float32)  # (N, 2L); rows may overlap (a sliding_windows view)
     if geo.pad_before:
         # Short windows, overlapping frames: zero-pad so the frames cover every sample.
@@ -261,7 +331,7 @@ def _frame_view(windows: np.ndarray, geo: StftGeometry) -> np.ndarray:
         first = 2 * geo.offset
     return as_strided(
         iq[:, first:],
-        shape=(windows.shape[0], geo.frames, 2 * geo.nfft),
+        shape=(windows.shape[0], frames, 2 * geo.nfft),
         strides=(iq.strides[0], geo.hop * 8, 4),
         writeable=False,
     )

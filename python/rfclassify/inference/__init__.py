@@ -7,10 +7,11 @@ use this engine.
 from .engine import Classifier, softmax
 from .resolve import DEFAULT_MODEL, resolve_model, shipped_models
 from .windowing import StreamWindower
-from .worker import Done, InferenceWorker, Job
+from .worker import Arriving, Done, InferenceWorker, Job
 
 __all__ = [
     "DEFAULT_MODEL",
+    "Arriving",
     "Classifier",
     "Done",
     "InferenceWorker",

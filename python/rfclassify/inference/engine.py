@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..dsp import Frontend, FrontendConfig
+from ..dsp import Frontend, FrontendConfig, SpectrogramInProgress
 from ..errors import RfclassifyError
 from .backends import open_backend
 from .resolve import DEFAULT_MODEL, resolve_model
@@ -81,10 +81,19 @@ class Classifier:
         return self.probabilities(images, valid), valid
 
     def images(
-        self, windows: np.ndarray | list[np.ndarray], sample_rate: float
+        self,
+        windows: np.ndarray | list[np.ndarray],
+        sample_rate: float,
+        started: list[SpectrogramInProgress | None] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """The first half of ``classify``: the model's spectrograms and the validity mask."""
-        return self.frontend.compute_with_mask(windows, sample_rate)
+        """The first half of ``classify``: the model's spectrograms and the validity mask
+        (``started``: per window, one begun with ``begin_spectrogram`` while it arrived)."""
+        return self.frontend.compute_with_mask(windows, sample_rate, started)
+
+    def begin_spectrogram(self, sample_rate: float) -> SpectrogramInProgress | None:
+        """A window's spectrogram to compute while its samples still arrive (None where that
+        does not apply)."""
+        return self.frontend.begin(sample_rate)
 
     def probabilities(self, images: np.ndarray, valid: np.ndarray) -> np.ndarray:
         """The second half: class probabilities, NaN rows where ``valid`` is False."""

@@ -81,6 +81,16 @@ class StreamWindower:
             self._buffer_start = base + keep_from
         return windows
 
+    def arriving(self) -> tuple[int, np.ndarray] | None:
+        """``(start, samples so far)`` of the next window while it fills (a read-only view
+        that stays valid), or None before its first sample."""
+        begin = self.next_start - self._buffer_start
+        if self._fill == 0 or begin < 0 or begin >= self._fill:
+            return None
+        view = self._buffer[begin : self._fill]
+        view.flags.writeable = False
+        return self.next_start, view
+
     def _grown(self, need: int, chunk: int) -> np.ndarray:
         grown = np.empty(max(need, self.length + chunk, 2 * self._buffer.size), np.complex64)
         grown[: self._fill] = self._buffer[: self._fill]

@@ -46,6 +46,64 @@ class Done:
 
 
 @dataclass
+class Arriving:
+    """The first samples of a window still filling: the frontend may start on its columns."""
+
+    start: int
+    samples: np.ndarray  # complex64, a read-only view that stays valid
+    sample_rate: float
+
+
+class _Inbox:
+    """Queued jobs (bounded, first in first out) and the latest ``Arriving`` notice, behind one
+    condition, so the frontend thread wakes for either. Notices never take a job's place."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.jobs: deque[Job] = deque()
+        self.notice: Arriving | None = None
+        self.cond = threading.Condition()
+
+    def put(self, job: Job, timeout: float = 0.0) -> bool:
+        with self.cond:
+            if len(self.jobs) >= self.capacity and not (
+                timeout > 0 and self.cond.wait_for(lambda: len(self.jobs) < self.capacity, timeout)
+            ):
+                return False
+            self.jobs.append(job)
+            self.cond.notify_all()
+            return True
+
+    def put_notice(self, notice: Arriving) -> None:
+        with self.cond:
+            self.notice = notice
+            self.cond.notify_all()
+
+    def take(self, timeout: float) -> Job | Arriving | None:
+        """The oldest job, else the notice; None after ``timeout`` s with neither."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.jobs or self.notice, timeout):
+                return None
+            if self.jobs:
+                job = self.jobs.popleft()
+                self.cond.notify_all()  # room for a waiting submitter
+                return job
+            notice, self.notice = self.notice, None
+            return notice
+
+    def take_job(self) -> Job | None:
+        with self.cond:
+            if not self.jobs:
+                return None
+            job = self.jobs.popleft()
+            self.cond.notify_all()
+            return job
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+
+@dataclass
 class _Features:
     batch: list[Job]
     images: np.ndarray | None  # None: the frontend failed (``error`` says why)
@@ -62,7 +120,8 @@ class InferenceWorker:
             raise ValueError("max_batch and max_queue must be >= 1")
         self.classifier = classifier
         self.max_batch = int(max_batch)
-        self._queue: queue.Queue[Job] = queue.Queue(maxsize=int(max_queue))
+        self._inbox = _Inbox(int(max_queue))
+        self._partials: dict[tuple[int, float], object] = {}  # spectrograms begun early
         self._features: queue.Queue[_Features] = queue.Queue(maxsize=1)  # one batch in hand
         self._done: deque[Done] = deque()
         self._held: Job | None = None  # a job of another rate, first in the next batch
@@ -71,6 +130,7 @@ class InferenceWorker:
         self._in_flight = 0
         self.log = logger or log
         self.counters = {"submitted": 0, "refused": 0, "classified": 0, "invalid": 0, "errors": 0}
+        self.counters["begun_early"] = 0  # windows whose spectrogram started before they ended
         self._threads = [
             threading.Thread(target=self._run_frontend, name="rfclassify-frontend", daemon=True),
             threading.Thread(target=self._run_model, name="rfclassify-inference", daemon=True),
@@ -82,9 +142,7 @@ class InferenceWorker:
 
     def submit(self, job: Job) -> bool:
         """Queue ``job`` if there is room; False (and counted) if the worker is behind."""
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
+        if not self._inbox.put(job):
             self.counters["refused"] += 1
             return False
         self._accepted()
@@ -97,13 +155,15 @@ class InferenceWorker:
             wait = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
             if wait <= 0:
                 return False
-            try:
-                self._queue.put(job, timeout=wait)
-            except queue.Full:
-                continue
-            self._accepted()
-            return True
+            if self._inbox.put(job, wait):
+                self._accepted()
+                return True
         return False
+
+    def notice(self, arriving: Arriving) -> None:
+        """A window is filling: the frontend may begin its spectrogram while it waits for
+        work (never blocks; a newer notice replaces an unread one)."""
+        self._inbox.put_notice(arriving)
 
     def _accepted(self) -> None:
         with self._idle:
@@ -130,7 +190,7 @@ class InferenceWorker:
     def queue_depth(self) -> int:
         """Windows waiting for the frontend, plus a batch waiting for the model."""
         waiting = self._features.queue[0].batch if self._features.qsize() else []
-        return self._queue.qsize() + len(waiting)
+        return len(self._inbox) + len(waiting)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every accepted job has a result; False on timeout."""
@@ -149,18 +209,21 @@ class InferenceWorker:
     # -- the threads ----------------------------------------------------------------------------
 
     def _next_batch(self) -> list[Job]:
+        """Up to ``max_batch`` jobs of one rate; an ``Arriving`` notice met first is acted on."""
         first = self._held
         self._held = None
         if first is None:
-            try:
-                first = self._queue.get(timeout=0.1)
-            except queue.Empty:
+            item = self._inbox.take(0.1)
+            if isinstance(item, Arriving):
+                self._advance(item)
                 return []
+            if item is None:
+                return []
+            first = item
         batch = [first]
         while len(batch) < self.max_batch:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
+            job = self._inbox.take_job()
+            if job is None:
                 break
             if job.sample_rate != first.sample_rate or job.samples.size != first.samples.size:
                 self._held = job  # one rate per batch; it leads the next one
@@ -168,14 +231,38 @@ class InferenceWorker:
             batch.append(job)
         return batch
 
+    def _advance(self, arriving: Arriving) -> None:
+        """Compute the columns of a filling window that its samples so far complete."""
+        begin = getattr(self.classifier, "begin_spectrogram", None)
+        if begin is None:
+            return
+        key = (arriving.start, arriving.sample_rate)
+        for other in [k for k in self._partials if k != key]:
+            del self._partials[other]  # its window came (taken first) or never will (restart)
+        try:
+            partial = self._partials.get(key) or begin(arriving.sample_rate)
+            if partial is not None:
+                partial.advance(arriving.samples)
+                self._partials[key] = partial
+        except Exception as exc:  # the window's own job will compute it all; say why
+            self._partials.pop(key, None)
+            self.log.debug(f"no early spectrogram for the window at {arriving.start}: {exc}")
+
     def _run_frontend(self) -> None:
         while not self._stop.is_set():
             batch = self._next_batch()
             if not batch:
                 continue
+            started = [self._partials.pop((job.start, job.sample_rate), None) for job in batch]
             try:
                 windows = [job.samples for job in batch]  # not stacked: 10 MB each at 61.44 MS/s
-                images, valid = self.classifier.images(windows, batch[0].sample_rate)
+                rate = batch[0].sample_rate
+                early = sum(p is not None for p in started)
+                if early:
+                    self.counters["begun_early"] += early
+                    images, valid = self.classifier.images(windows, rate, started)
+                else:
+                    images, valid = self.classifier.images(windows, rate)
                 features = _Features(batch, images, valid)
             except Exception as exc:  # a bad batch must not end the worker
                 features = _Features(batch, None, np.zeros(len(batch), bool), _failure(exc))
