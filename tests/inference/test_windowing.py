@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import weakref
 
 import numpy as np
 import pytest
@@ -72,3 +73,19 @@ def test_the_arriving_window_is_shown_as_it_fills_and_stays_valid():
     start, part = windower.arriving()
     assert start == 60
     np.testing.assert_array_equal(part, stream[60:75])
+
+
+def test_buffers_are_reused_only_once_no_window_holds_them():
+    stream = _stream(20_000)
+    windower = StreamWindower(1000)
+    kept, dropped, reused = [], [], 0
+    for i, start in enumerate(range(0, stream.size, 700)):
+        for s, window in windower.push(stream[start : start + 700], start):
+            reused += any(ref() is window.base for ref in dropped)
+            if i % 3 == 0:
+                kept.append((s, window))  # a queued window: its buffer must not be reused
+            else:
+                dropped.append(weakref.ref(window.base))  # no reference: free to reuse
+    for s, window in kept:
+        np.testing.assert_array_equal(window, stream[s : s + 1000])
+    assert reused > 5

@@ -32,6 +32,27 @@ def rss_bytes() -> int | None:
         return None
 
 
+def cpu_times() -> dict[str, float] | None:
+    """Whole-machine CPU seconds by kind (``/proc/stat``; None elsewhere): ``steal`` is time a
+    hypervisor gave the virtual CPUs to someone else, which no code here can win back."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()[1:9]
+    except OSError:
+        return None
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    names = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+    return {name: int(value) / tick for name, value in zip(names, fields, strict=False)}
+
+
+def steal_percent(before: dict[str, float] | None, after: dict[str, float] | None) -> float | None:
+    """Share of all CPU time between two ``cpu_times`` readings that was stolen."""
+    if not before or not after:
+        return None
+    total = sum(after.values()) - sum(before.values())
+    return 100.0 * (after["steal"] - before["steal"]) / total if total > 0 else None
+
+
 def machine_info(**extra: Any) -> dict[str, Any]:
     """CPU, core counts, Python and numpy versions, the load when measured (a busy machine makes
     figures that do not carry), plus ``extra`` (library versions, threads, a GPU name)."""

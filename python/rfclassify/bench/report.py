@@ -289,13 +289,16 @@ def _stream_section(streams: list[dict[str, Any]]) -> list[str]:
         "## The whole chain (`rfclassify bench stream`)",
         "",
         "Unthrottled: offline mode, every window classified, as fast as the chain goes. Paced: a "
-        "throttle at the rate, realtime mode, ZMQ on. Skipped windows include results given up "
-        "as late. RSS growth compares the first and last quarter of the paced run.",
+        "throttle at the rate handing over 1 ms chunks as an SDR does, realtime mode, ZMQ on. "
+        "Skipped windows include results given up as late; latency is measured after a 1 s "
+        "warm-up. RSS growth compares the first and last quarter of the paced run. Steal: the "
+        "share of the machine's CPU time the hypervisor gave to other guests during the paced "
+        "run (on a virtual machine it is not ours to win back).",
         "",
         "| model | backend | rate MS/s | unthrottled MS/s | x rate | paced s | windows "
-        "| skipped | latency p50 / p99 ms | CPU % (paced) | RSS growth % | ZMQ lost / sent "
-        "| baseline MS/s | speed-up |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| skipped | latency p50 / p99 ms | CPU % (paced) | steal % | RSS growth % "
+        "| ZMQ lost / sent | baseline MS/s | speed-up |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for s in sorted(streams, key=_stream_order):
         top, paced = s["max"], s["paced"]
@@ -313,6 +316,7 @@ def _stream_section(streams: list[dict[str, Any]]) -> list[str]:
             paced["skipped"],
             f"{paced['latency_p50_ms']:.1f} / {paced['latency_p99_ms']:.1f}",
             f"{paced['cpu_percent']:.0f}",
+            "" if paced.get("steal_percent") is None else f"{paced['steal_percent']:.1f}",
             "" if growth is None else f"{growth:+.2f}",
             f"{paced['zmq_lost']} / {paced['zmq_sent']}",
             "" if base is None else f"{base:.2f}",

@@ -23,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from .machine import machine_info, rss_bytes
+from .machine import cpu_times, machine_info, rss_bytes, steal_percent
+
+SDR_CHUNK_S = 0.001  # the paced source's chunk: about what an SDR driver delivers at a time
 
 
 def _version(module: str) -> str | None:
@@ -100,14 +102,17 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
     """Start ``tb``, measure ``block``'s input rate, CPU and RSS between warm-up and end."""
     tb.start()
     time.sleep(warmup)
-    n0, t0, cpu0 = block.nitems_read(0), time.monotonic(), os.times()
+    stream = getattr(block, "stream", None)
+    if stream is not None:
+        stream.latencies.clear()  # latency of the measured interval: start-up is not steady
+    n0, t0, cpu0, machine0 = block.nitems_read(0), time.monotonic(), os.times(), cpu_times()
     rss = [(rss_bytes() or 0)]
     end = t0 + seconds
     while time.monotonic() < end:
         time.sleep(min(0.5, max(0.0, end - time.monotonic())))
         if sample_rss:
             rss.append(rss_bytes() or 0)
-    n1, t1, cpu1 = block.nitems_read(0), time.monotonic(), os.times()
+    n1, t1, cpu1, machine1 = block.nitems_read(0), time.monotonic(), os.times(), cpu_times()
     tb.stop()
     tb.wait()
     wall = t1 - t0
@@ -116,6 +121,7 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
         "seconds": wall,
         "msps": (n1 - n0) / wall / 1e6,
         "cpu_percent": 100.0 * busy / wall,  # of one core: 200 % = both cores busy
+        "steal_percent": steal_percent(machine0, machine1),  # the hypervisor's share
         "rss_start_mb": rss[0] / 2**20,
         "rss_end_mb": rss[-1] / 2**20,
     }
@@ -152,7 +158,13 @@ def measure_max(model, backend, device, rate, window_ms, seconds, threads, max_b
     tb.connect(src, clf, blocks.null_sink(gr.sizeof_gr_complex))
     out = _run_graph(tb, clf, seconds, warmup=1.0, sample_rss=False)
     counts = clf.counters()
-    out.update(windows=counts["windows"], classified=counts["classified"], skipped=0)
+    out.update(
+        windows=counts["windows"],
+        classified=counts["classified"],
+        skipped=counts["skipped"],  # offline mode never skips: 0 unless something is wrong
+        # windows cut but still in the worker's stages when the bench stopped the flowgraph
+        in_flight_at_stop=counts["windows"] - counts["classified"] - counts["invalid"],
+    )
     return out
 
 
@@ -163,6 +175,10 @@ def measure_paced(model, backend, device, rate, window_ms, seconds, threads, max
     tb = gr.top_block()
     src = blocks.vector_source_c(iq, True)
     throttle = blocks.throttle(gr.sizeof_gr_complex, rate)
+    # An SDR source hands over its samples as they come, packet by packet; a throttle left
+    # alone fills whole buffers at once (bursts of 100+ ms, i.e. several windows together at
+    # 61.44 MS/s). Chunks of 1 ms make it deliver like the radio it stands for.
+    throttle.set_max_noutput_items(max(1024, int(rate * SDR_CHUNK_S)))
     clf = _classifier(
         model,
         backend,

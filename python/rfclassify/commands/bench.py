@@ -325,12 +325,13 @@ def _run_stream(args: argparse.Namespace, out) -> int:
     )
     say(
         f"  max     {top['msps']:8.2f} MS/s sustained, every window classified "
-        f"({top['windows']} windows, CPU {top['cpu_percent']:.0f} %)"
+        f"({top['windows']} windows, CPU {top['cpu_percent']:.0f} %{_steal(top)})"
     )
     say(
         f"  paced   {paced['msps']:8.2f} MS/s: {paced['classified']} classified, "
         f"{paced['skipped']} skipped; latency p50 {paced['latency_p50_ms']:.1f} ms, "
-        f"p99 {paced['latency_p99_ms']:.1f} ms; CPU {paced['cpu_percent']:.0f} %; "
+        f"p99 {paced['latency_p99_ms']:.1f} ms; CPU {paced['cpu_percent']:.0f} %"
+        f"{_steal(paced)}; "
         f"RSS {paced['rss_start_mb']:.0f} -> {paced['rss_end_mb']:.0f} MB; ZMQ "
         f"{paced['zmq_received']}/{paced['zmq_sent']} received, {paced['zmq_lost']} lost"
     )
@@ -381,3 +382,8 @@ def run_report(args: argparse.Namespace) -> int:
     render_report(results, args.out, img_dir)
     print(f"wrote {args.out} from {len(results)} result(s), plots in {img_dir}", file=sys.stderr)
     return 0
+
+
+def _steal(phase: dict) -> str:
+    steal = phase.get("steal_percent")
+    return "" if steal is None else f", {steal:.1f} % stolen by the hypervisor"

@@ -322,10 +322,13 @@ class StreamClassifier:
         assert self.worker is not None
         blocking = next((e for e in self._pending if not e.resolved), None)
         if blocking is not None and blocking.job.start <= written:
+            # Wait in slices of an eighth of a window: input that arrives meanwhile is pushed at
+            # the next call, so windows are not submitted late and in bursts, and the frontend
+            # keeps working on the arriving one.
+            slice_s = max(0.001, self.window / self.sample_rate / 8)
             if self.mode == "realtime":
-                self.worker.wait(max(0.0, blocking.deadline - time.monotonic()) + 1e-4)
-            else:
-                self.worker.wait(0.1)
+                slice_s = min(slice_s, max(0.0, blocking.deadline - time.monotonic()) + 1e-4)
+            self.worker.wait(slice_s)
             return
         now = time.monotonic()
         if fresh_input or self._stall_since is None:

@@ -9,7 +9,11 @@ or a rate change: no window may straddle it).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
+
+_RETIRED_KEPT = 4  # buffers remembered for reuse (their windows may still be queued)
 
 
 class StreamWindower:
@@ -33,6 +37,7 @@ class StreamWindower:
         elif self.contiguous:
             self.hop = self.length
         self._buffer = np.empty(0, np.complex64)  # samples from _buffer_start, _fill of them
+        self._retired: list[np.ndarray] = []  # handed to windows; reused once they are gone
         self._fill = 0
         self._buffer_start = int(offset)
         self._end = int(offset)  # the absolute index the next chunk must start at
@@ -75,7 +80,8 @@ class StreamWindower:
         if windows:  # the buffer now belongs to the windows; the rest moves to a new one
             keep_from = min(start - base, self._fill)
             rest = self._buffer[keep_from : self._fill]
-            self._buffer = np.empty(max(self.length + chunk.size, rest.size), np.complex64)
+            self._retired.append(self._buffer)
+            self._buffer = self._fresh(max(self.length + chunk.size, rest.size))
             self._buffer[: rest.size] = rest
             self._fill = rest.size
             self._buffer_start = base + keep_from
@@ -90,6 +96,16 @@ class StreamWindower:
         view = self._buffer[begin : self._fill]
         view.flags.writeable = False
         return self.next_start, view
+
+    def _fresh(self, size: int) -> np.ndarray:
+        """A buffer of at least ``size`` samples: a retired one that no window uses any more
+        (10 MB at 61.44 MS/s: a new one each window costs thousands of page faults), or new."""
+        for i in range(len(self._retired)):
+            # the list and getrefcount's argument are its only references: no view is alive
+            if self._retired[i].size >= size and sys.getrefcount(self._retired[i]) <= 2:
+                return self._retired.pop(i)
+        del self._retired[: max(0, len(self._retired) - _RETIRED_KEPT)]
+        return np.empty(size, np.complex64)
 
     def _grown(self, need: int, chunk: int) -> np.ndarray:
         grown = np.empty(max(need, self.length + chunk, 2 * self._buffer.size), np.complex64)
