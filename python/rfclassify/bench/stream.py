@@ -103,8 +103,10 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
     tb.start()
     time.sleep(warmup)
     stream = getattr(block, "stream", None)
+    warm = {}
     if stream is not None:
         stream.latencies.clear()  # latency of the measured interval: start-up is not steady
+        warm = block.counters()
     n0, t0, cpu0, machine0 = block.nitems_read(0), time.monotonic(), os.times(), cpu_times()
     rss = [(rss_bytes() or 0)]
     end = t0 + seconds
@@ -122,6 +124,7 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
         "msps": (n1 - n0) / wall / 1e6,
         "cpu_percent": 100.0 * busy / wall,  # of one core: 200 % = both cores busy
         "steal_percent": steal_percent(machine0, machine1),  # the hypervisor's share
+        "skipped_in_warmup": warm.get("skipped", 0),  # of the run's skipped windows
         "rss_start_mb": rss[0] / 2**20,
         "rss_end_mb": rss[-1] / 2**20,
     }

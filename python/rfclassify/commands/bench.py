@@ -329,7 +329,8 @@ def _run_stream(args: argparse.Namespace, out) -> int:
     )
     say(
         f"  paced   {paced['msps']:8.2f} MS/s: {paced['classified']} classified, "
-        f"{paced['skipped']} skipped; latency p50 {paced['latency_p50_ms']:.1f} ms, "
+        f"{paced['skipped']} skipped ({paced.get('skipped_in_warmup', 0)} in the first second); "
+        f"latency p50 {paced['latency_p50_ms']:.1f} ms, "
         f"p99 {paced['latency_p99_ms']:.1f} ms; CPU {paced['cpu_percent']:.0f} %"
         f"{_steal(paced)}; "
         f"RSS {paced['rss_start_mb']:.0f} -> {paced['rss_end_mb']:.0f} MB; ZMQ "

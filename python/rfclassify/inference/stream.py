@@ -127,9 +127,12 @@ class StreamClassifier:
             self.worker = None
 
     def warm_up(self) -> None:
-        """One throw-away inference: a backend's first run (allocation, kernel choice) is many
-        times slower than the next, and in realtime would cost the stream's first windows."""
-        self.classifier.classify(np.zeros((1, self.window), np.complex64), self.sample_rate)
+        """Throw-away inferences at batch 1 and 2: a backend's first run at a batch size
+        (allocation, kernel choice) is many times slower than the next, and in realtime would
+        cost the stream's first windows (which a starting source tends to deliver two at once)."""
+        zeros = np.zeros(self.window, np.complex64)
+        for batch in sorted({1, min(2, self.max_batch)}):
+            self.classifier.classify([zeros] * batch, self.sample_rate)
 
     def _hop_samples(self, rate: float) -> int | None:
         if self.hop_s is None:
