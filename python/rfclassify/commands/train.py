@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from ..errors import RfclassifyError
 from .common import invocation, positive_float, positive_int
 
 
@@ -89,6 +90,18 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--augment", type=_json_object, metavar="JSON", help="augmentation settings"
     )
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        metavar="FILE",
+        help="start from pretrained encoder weights (an MAE run's encoder.safetensors); every "
+        "encoder weight must load, or the run stops and says which did not",
+    )
+    parser.add_argument(
+        "--linear-probe",
+        action="store_true",
+        help="with --init-from: freeze the encoder, train the classification head only",
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument(
         "--stop-after-epochs",
@@ -129,7 +142,11 @@ def run(args: argparse.Namespace) -> int:
         "deterministic": True if args.deterministic else None,
         "model_overrides": args.model_args,
         "augment": args.augment,
+        "init_from": str(args.init_from) if args.init_from else None,
+        "linear_probe": True if args.linear_probe else None,
     }
+    if args.linear_probe and not args.init_from:
+        raise RfclassifyError("--linear-probe needs --init-from (a pretrained encoder to probe)")
     config = resolve_config(args.model, args.config, flags)
     result = train(
         config,

@@ -65,6 +65,8 @@ class TrainConfig:
     recipe: str = ""  # recipe file for on-the-fly examples (default: the validation set's)
     model_overrides: dict[str, Any] = field(default_factory=dict)
     augment: dict[str, Any] = field(default_factory=dict)  # see augment.AugmentConfig
+    init_from: str = ""  # pretrained encoder weights (safetensors), e.g. an MAE run's
+    linear_probe: bool = False  # with init_from: train the head only, the encoder frozen
 
     def validate(self) -> None:
         checks = [

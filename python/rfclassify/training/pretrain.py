@@ -1,0 +1,266 @@
+"""MAE pretraining on unlabeled spectrograms (issue 9; the seeds' masked spectrogram modeling).
+
+The usual MAE recipe: AdamW (betas 0.9 / 0.95, weight decay 0.05, none on norms, biases and
+position/class/mask tokens), a per-step linear warm-up then cosine decay, the learning rate scaled
+from a base of 1.5e-4 per 256 examples of *effective* batch, and gradient accumulation so that a
+CPU reaches that batch in pieces. Labels are never read: any dataset folder will do.
+
+A run folder gets ``config.json``, ``history.csv`` / ``history.json`` (loss per epoch),
+``curves.png``, ``mae.safetensors`` (encoder + decoder, to continue from), ``encoder.safetensors``
+(the encoder under the classifier's own names, for ``rfclassify train --init-from``) and
+``reconstruction.png`` (originals, what the encoder saw, what the decoder rebuilt).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from ..errors import RfclassifyError
+from ..models import create_model
+from ..models.mae import MaskedAutoencoder
+from .data import FolderData
+from .dataset import SpectrogramDataset
+
+BASE_LR = 1.5e-4  # MAE's, per 256 examples of effective batch
+
+
+@dataclass
+class PretrainConfig:
+    model: str = "vit_small_patch16"
+    data: str = ""
+    out: str = ""
+    mask_ratio: float = 0.75
+    epochs: int = 20
+    batch_size: int = 64
+    accumulate: int = 4  # batches per optimiser step: effective batch 256
+    lr: float = 0.0  # 0: BASE_LR * effective batch / 256
+    weight_decay: float = 0.05
+    warmup_epochs: float = 2.0
+    decoder_dim: int = 128
+    decoder_depth: int = 2
+    decoder_heads: int = 4
+    norm_pix_loss: bool = True
+    seed: int = 0
+    device: str = "cpu"
+    max_steps_per_epoch: int = 0  # 0: the whole folder every epoch
+    model_overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def effective_batch(self) -> int:
+        return self.batch_size * self.accumulate
+
+    @property
+    def resolved_lr(self) -> float:
+        return self.lr or BASE_LR * self.effective_batch / 256
+
+
+def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    decay, no_decay = [], []
+    for name, param in model.named_parameters():
+        if not param.requires_grad:
+            continue
+        flat = param.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "mask_token"))
+        (no_decay if flat else decay).append(param)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def lr_factor(step: int, total: int, warmup: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine down to 0 at ``total``."""
+    if warmup and step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
+
+
+def build_mae(config: PretrainConfig, image_shape: tuple[int, ...]) -> MaskedAutoencoder:
+    c, h, w = image_shape
+    if h != w:
+        raise RfclassifyError(f"MAE needs square images; the dataset's are {h}x{w}")
+    encoder = create_model(config.model, 4, img_size=h, in_chans=c, **config.model_overrides)
+    if not hasattr(encoder, "blocks") or not hasattr(encoder, "cls_token"):
+        raise RfclassifyError(f"{config.model} is not a ViT: MAE pretrains ViT encoders")
+    return MaskedAutoencoder(
+        encoder,
+        config.mask_ratio,
+        config.decoder_dim,
+        config.decoder_depth,
+        config.decoder_heads,
+        config.norm_pix_loss,
+    )
+
+
+def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -> dict[str, Any]:
+    """Run the MAE pretraining ``config`` describes; returns a summary (also saved)."""
+    from safetensors.torch import save_file
+    from tqdm import tqdm
+
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    dataset = SpectrogramDataset(config.data)
+    data = FolderData(dataset)
+    model = build_mae(config, dataset.image_shape).to(config.device)
+    (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
+    if command:
+        (out / "commands.txt").write_text(command + "\n")
+    loader = DataLoader(
+        data,
+        batch_size=config.batch_size,
+        shuffle=True,
+        drop_last=len(data) >= config.batch_size,
+        generator=torch.Generator().manual_seed(config.seed),
+    )
+    per_epoch = len(loader)
+    if config.max_steps_per_epoch:
+        per_epoch = min(per_epoch, config.max_steps_per_epoch * config.accumulate)
+    steps = max(1, config.epochs * per_epoch // config.accumulate)
+    warmup = round(config.warmup_epochs * per_epoch / config.accumulate)
+    optimiser = torch.optim.AdamW(
+        _param_groups(model, config.weight_decay), lr=config.resolved_lr, betas=(0.9, 0.95)
+    )
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: lr_factor(step, steps, warmup)
+    )
+    mask_rng = torch.Generator().manual_seed(config.seed + 1)
+    history: list[dict[str, float]] = []
+    began = time.monotonic()
+    for epoch in range(config.epochs):
+        model.train()
+        total, count = 0.0, 0
+        bar = tqdm(total=per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress)
+        optimiser.zero_grad()
+        for i, (images, _labels) in enumerate(loader):
+            if i >= per_epoch:
+                break
+            loss, _, _ = model(images.to(config.device), generator=mask_rng)
+            (loss / config.accumulate).backward()
+            if (i + 1) % config.accumulate == 0 or i + 1 == per_epoch:
+                optimiser.step()
+                scheduler.step()
+                optimiser.zero_grad()
+            total += loss.item() * len(images)
+            count += len(images)
+            bar.set_postfix(loss=f"{total / count:.4f}")
+            bar.update()
+        bar.close()
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "loss": total / max(1, count),
+                "lr": optimiser.param_groups[0]["lr"],
+                "seconds": time.monotonic() - began,
+            }
+        )
+        _write_history(out, history)
+    model.eval()
+    save_file(_contiguous(model.state_dict()), str(out / "mae.safetensors"))
+    save_file(_contiguous(model.encoder_state_dict()), str(out / "encoder.safetensors"))
+    _plot_curves(out / "curves.png", history, config)
+    examples = _one_per_class(dataset)
+    plot_reconstruction(model, dataset, examples, out / "reconstruction.png", config.seed)
+    summary = {
+        "model": config.model,
+        "mask_ratio": config.mask_ratio,
+        "examples": len(data),
+        "epochs": config.epochs,
+        "effective_batch": config.effective_batch,
+        "lr": config.resolved_lr,
+        "final_loss": history[-1]["loss"] if history else None,
+        "seconds": time.monotonic() - began,
+        "encoder_parameters": sum(v.numel() for v in model.encoder_state_dict().values()),
+    }
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().cpu() for k, v in state.items()}
+
+
+def _write_history(out: Path, history: list[dict[str, float]]) -> None:
+    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    with open(out / "history.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def _one_per_class(dataset: SpectrogramDataset, per_class: int = 1) -> list[int]:
+    labels = dataset.labels
+    picks = []
+    for label in np.unique(labels):
+        picks += [int(i) for i in np.flatnonzero(labels == label)[:per_class]]
+    return picks
+
+
+def _plot_curves(path: Path, history: list[dict[str, float]], config: PretrainConfig) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    epochs = [h["epoch"] for h in history]
+    ax.plot(epochs, [h["loss"] for h in history], marker="o")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("masked-patch MSE (normalised)")
+    ax.set_title(f"MAE pretraining, {config.model}, mask {config.mask_ratio:g}")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+@torch.no_grad()
+def plot_reconstruction(
+    model: MaskedAutoencoder,
+    dataset: SpectrogramDataset,
+    indices: list[int],
+    path: Path,
+    seed: int = 0,
+) -> None:
+    """Original / masked / reconstructed (visible patches pasted back) for each example."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = torch.from_numpy(dataset.images(indices)).float()
+    _, prediction, mask = model(images, generator=torch.Generator().manual_seed(seed))
+    rebuilt = model.reconstruct(images, prediction)
+    hidden = model.unpatchify(mask[:, :, None].expand(-1, -1, prediction.shape[-1]))
+    masked = images.masked_fill(hidden.bool(), float("nan"))
+    pasted = images * (1 - hidden) + rebuilt * hidden
+    classes = dataset.classes
+    labels = dataset.labels
+    fig, axes = plt.subplots(len(indices), 3, figsize=(7.5, 2.4 * len(indices)), squeeze=False)
+    for row, index in enumerate(indices):
+        lo, hi = float(images[row, 0].min()), float(images[row, 0].max())
+        for col, (title, picture) in enumerate(
+            (("original", images), (f"masked {model.mask_ratio:.0%}", masked), ("rebuilt", pasted))
+        ):
+            ax = axes[row, col]
+            ax.imshow(picture[row, 0].numpy(), aspect="auto", origin="lower", vmin=lo, vmax=hi)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(title)
+            if col == 0:
+                ax.set_ylabel(classes[int(labels[index])])
+    fig.suptitle("MAE on spectrograms: time across, frequency up", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

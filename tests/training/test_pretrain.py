@@ -1,0 +1,74 @@
+"""MAE pretraining end to end: the command, its files, and fine-tuning from its encoder."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from safetensors.torch import load_file
+
+from rfclassify.cli import main
+from rfclassify.dsp import FrontendConfig
+from rfclassify.training.builder import build_dataset
+from rfclassify.training.recipe import load_recipe
+
+VIT = "vit_tiny_patch4_32"  # ViT-Ti dims at 32x32, 4x4 patches: 64 patches
+
+
+@pytest.fixture(scope="module")
+def unlabeled(tmp_path_factory):
+    recipe = load_recipe()
+    recipe.update(snr_db=[10.0, 30.0], capture_rates=[1.92e6, 3.84e6])
+    root = tmp_path_factory.mktemp("mae")
+    frontend = FrontendConfig(window_ms=5.0, height=32, width=32)
+    build_dataset(root / "data", 64, 7, recipe, frontend, progress=False)
+    return root
+
+
+@pytest.fixture(scope="module")
+def pretrained(unlabeled):
+    out = unlabeled / "mae"
+    args = ["pretrain", "--model", VIT, "--data", str(unlabeled / "data"), "--out", str(out)]
+    args += ["--epochs", "2", "--batch-size", "16", "--accumulate", "2", "--quiet", "--json"]
+    assert main(args) == 0
+    return out
+
+
+def test_pretrain_writes_the_run_and_its_loss_is_finite(pretrained):
+    history = json.loads((pretrained / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert all(0.0 < h["loss"] < 10.0 for h in history)
+    config = json.loads((pretrained / "config.json").read_text())
+    assert config["mask_ratio"] == 0.75 and config["accumulate"] == 2
+    for name in ("curves.png", "reconstruction.png", "mae.safetensors", "summary.json"):
+        assert (pretrained / name).stat().st_size > 0, name
+    encoder = load_file(str(pretrained / "encoder.safetensors"))
+    assert "pos_embed" in encoder and "blocks.0.attn.qkv.weight" in encoder
+    assert not any(k.startswith(("head.", "decoder")) for k in encoder)
+
+
+def test_linear_probe_from_the_encoder_trains_the_head_only(pretrained, unlabeled):
+    out = unlabeled / "probe"
+    encoder = str(pretrained / "encoder.safetensors")
+    args = ["train", "--model", VIT, "--data", str(unlabeled / "data"), "--out", str(out)]
+    args += ["--init-from", encoder, "--linear-probe", "--epochs", "1", "--quiet"]
+    assert main(args) == 0
+    before, after = load_file(encoder), load_file(str(out / "best.safetensors"))
+    for key, value in before.items():  # every encoder weight arrived, and stayed frozen
+        assert (after[key] == value).all(), key
+    assert json.loads((out / "config.json").read_text())["init_from"] == encoder
+
+
+def test_an_encoder_that_does_not_fit_is_refused_with_the_reason(pretrained, unlabeled, capsys):
+    args = ["train", "--model", "vit_base_patch16_32", "--data", str(unlabeled / "data")]
+    args += ["--out", str(unlabeled / "wrong"), "--epochs", "1", "--quiet"]
+    args += ["--init-from", str(pretrained / "encoder.safetensors")]
+    assert main(args) != 0
+    err = capsys.readouterr().err
+    assert "does not fit this model" in err and "shapes differ" in err
+
+
+def test_linear_probe_without_an_encoder_is_a_usage_error(unlabeled, capsys):
+    args = ["train", "--model", VIT, "--data", str(unlabeled / "data"), "--linear-probe"]
+    assert main([*args, "--out", str(unlabeled / "x"), "--quiet"]) != 0
+    assert "--linear-probe needs --init-from" in capsys.readouterr().err
