@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from safetensors.torch import load_file
 
@@ -72,3 +73,36 @@ def test_linear_probe_without_an_encoder_is_a_usage_error(unlabeled, capsys):
     args = ["train", "--model", VIT, "--data", str(unlabeled / "data"), "--linear-probe"]
     assert main([*args, "--out", str(unlabeled / "x"), "--quiet"]) != 0
     assert "--linear-probe needs --init-from" in capsys.readouterr().err
+
+
+def test_pretrain_reads_sigmf_recordings_as_unlabeled_data(tmp_path):
+    from rfclassify.io.writer import write_recording
+    from rfclassify.signals.scene import Scene, render
+
+    rng = np.random.default_rng(3)
+    rate = 1.92e6
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for name, scene in (
+        ("lte", Scene("lte", 0.1, rate, snr_db=20.0, params={"bandwidth_mhz": 1.4})),
+        ("noise", Scene("noise", 0.07, rate)),
+    ):
+        samples = render(scene, rng).samples.astype(np.complex64)
+        write_recording(folder / f"{name}.sigmf-meta", samples, rate, center_freq=1.8e9)
+    from rfclassify.training.unlabeled import RecordingImages
+
+    images = RecordingImages(folder)
+    assert len(images) == 5 + 3  # whole 20 ms windows only: 100 ms -> 5, 70 ms -> 3
+    assert images[0][0].shape == (1, 128, 128) and images[0][1] == -1
+    out = tmp_path / "mae"
+    args = ["pretrain", "--model", "vit_tiny_patch16", "--data", str(folder), "--out", str(out)]
+    assert main([*args, "--epochs", "1", "--batch-size", "4", "--accumulate", "1", "--quiet"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["examples"] == 8 and (out / "reconstruction.png").exists()
+
+
+def test_a_path_that_is_neither_data_nor_recordings_is_refused(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    args = ["pretrain", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "out")]
+    assert main([*args, "--quiet"]) != 0
+    assert "neither a dataset" in capsys.readouterr().err

@@ -3,7 +3,8 @@
 The usual MAE recipe: AdamW (betas 0.9 / 0.95, weight decay 0.05, none on norms, biases and
 position/class/mask tokens), a per-step linear warm-up then cosine decay, the learning rate scaled
 from a base of 1.5e-4 per 256 examples of *effective* batch, and gradient accumulation so that a
-CPU reaches that batch in pieces. Labels are never read: any dataset folder will do.
+CPU reaches that batch in pieces. Labels are never read: any dataset folder will do, or SigMF
+recordings (``unlabeled.py``).
 
 A run folder gets ``config.json``, ``history.csv`` / ``history.json`` (loss per epoch),
 ``curves.png``, ``mae.safetensors`` (encoder + decoder, to continue from), ``encoder.safetensors``
@@ -110,9 +111,8 @@ def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(config.seed)
-    dataset = SpectrogramDataset(config.data)
-    data = FolderData(dataset)
-    model = build_mae(config, dataset.image_shape).to(config.device)
+    data = unlabeled_source(config.data)
+    model = build_mae(config, data.image_shape).to(config.device)
     (out / "config.json").write_text(json.dumps(asdict(config), indent=2) + "\n")
     if command:
         (out / "commands.txt").write_text(command + "\n")
@@ -169,8 +169,7 @@ def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -
     save_file(_contiguous(model.state_dict()), str(out / "mae.safetensors"))
     save_file(_contiguous(model.encoder_state_dict()), str(out / "encoder.safetensors"))
     _plot_curves(out / "curves.png", history, config)
-    examples = _one_per_class(dataset)
-    plot_reconstruction(model, dataset, examples, out / "reconstruction.png", config.seed)
+    plot_reconstruction(model, data, _examples(data), out / "reconstruction.png", config.seed)
     summary = {
         "model": config.model,
         "mask_ratio": config.mask_ratio,
@@ -198,12 +197,37 @@ def _write_history(out: Path, history: list[dict[str, float]]) -> None:
         writer.writerows(history)
 
 
-def _one_per_class(dataset: SpectrogramDataset, per_class: int = 1) -> list[int]:
-    labels = dataset.labels
-    picks = []
-    for label in np.unique(labels):
-        picks += [int(i) for i in np.flatnonzero(labels == label)[:per_class]]
-    return picks
+class _FolderImages(FolderData):
+    """A dataset folder seen as unlabeled images (with its labels kept for figure captions)."""
+
+    def __init__(self, dataset: SpectrogramDataset):
+        super().__init__(dataset)
+        self.image_shape = dataset.image_shape
+        self.classes = dataset.classes
+
+    def images(self, indices: list[int]) -> np.ndarray:
+        return self.dataset.images(indices)
+
+    def describe(self, i: int) -> str:
+        return self.classes[int(self.labels[i])]
+
+
+def unlabeled_source(path: str | Path):
+    """A dataset folder (its labels unread) or SigMF recordings (a file or a folder of them)."""
+    from .unlabeled import RecordingImages
+
+    if (Path(path) / "dataset.json").exists():
+        return _FolderImages(SpectrogramDataset(path))
+    return RecordingImages(path)
+
+
+def _examples(data) -> list[int]:
+    """One example per class of a labelled folder; else four windows spread over the data."""
+    labels = np.asarray(data.labels)
+    if (labels >= 0).all():
+        return [int(np.flatnonzero(labels == label)[0]) for label in np.unique(labels)]
+    count = min(4, len(data))
+    return sorted({int(i) for i in np.linspace(0, len(data) - 1, count)})
 
 
 def _plot_curves(path: Path, history: list[dict[str, float]], config: PretrainConfig) -> None:
@@ -227,12 +251,13 @@ def _plot_curves(path: Path, history: list[dict[str, float]], config: PretrainCo
 @torch.no_grad()
 def plot_reconstruction(
     model: MaskedAutoencoder,
-    dataset: SpectrogramDataset,
+    dataset,
     indices: list[int],
     path: Path,
     seed: int = 0,
 ) -> None:
-    """Original / masked / reconstructed (visible patches pasted back) for each example."""
+    """Original / masked / reconstructed (visible patches pasted back) for each example of
+    ``dataset`` (anything with ``images(indices)`` and ``describe(index)``)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -244,8 +269,6 @@ def plot_reconstruction(
     hidden = model.unpatchify(mask[:, :, None].expand(-1, -1, prediction.shape[-1]))
     masked = images.masked_fill(hidden.bool(), float("nan"))
     pasted = images * (1 - hidden) + rebuilt * hidden
-    classes = dataset.classes
-    labels = dataset.labels
     fig, axes = plt.subplots(len(indices), 3, figsize=(7.5, 2.4 * len(indices)), squeeze=False)
     for row, index in enumerate(indices):
         lo, hi = float(images[row, 0].min()), float(images[row, 0].max())
@@ -259,7 +282,7 @@ def plot_reconstruction(
             if row == 0:
                 ax.set_title(title)
             if col == 0:
-                ax.set_ylabel(classes[int(labels[index])])
+                ax.set_ylabel(dataset.describe(index), fontsize=8)
     fig.suptitle("MAE on spectrograms: time across, frequency up", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
