@@ -213,8 +213,10 @@ class StreamClassifier:
     def _notice_arriving(self) -> None:
         """Tell the worker about the filling window every eighth of it, so its spectrogram is
         mostly done when its last sample comes (long windows only: short ones are cheap)."""
+        if self.window < EARLY_FRONTEND_MIN_SAMPLES:
+            return
         arriving = self.windower.arriving()
-        if arriving is None or self.window < EARLY_FRONTEND_MIN_SAMPLES:
+        if arriving is None:
             return
         start, samples = arriving
         if start == self._noticed[0] and samples.size < self._noticed[1] + self.window // 8:

@@ -97,7 +97,9 @@ class MaskedAutoencoder(nn.Module):
         restore)``, ``mask`` 1 where a patch is hidden, ``restore`` the unshuffling index."""
         b, n, d = tokens.shape
         keep = max(1, round(n * (1.0 - ratio)))
-        noise = torch.rand(b, n, device=tokens.device, generator=generator)
+        # drawn where the generator lives (a CPU generator also drives a CUDA run)
+        where = generator.device if generator is not None else tokens.device
+        noise = torch.rand(b, n, device=where, generator=generator).to(tokens.device)
         shuffle = noise.argsort(dim=1)
         restore = shuffle.argsort(dim=1)
         kept = torch.gather(tokens, 1, shuffle[:, :keep, None].expand(-1, -1, d))

@@ -90,6 +90,8 @@ def build_mae(config: PretrainConfig, image_shape: tuple[int, ...]) -> MaskedAut
     c, h, w = image_shape
     if h != w:
         raise RfclassifyError(f"MAE needs square images; the dataset's are {h}x{w}")
+    # the registry builds every model with a head; pretraining never runs it and
+    # encoder_state_dict leaves it out (the fine-tune makes its own for its classes)
     encoder = create_model(config.model, 4, img_size=h, in_chans=c, **config.model_overrides)
     if not hasattr(encoder, "blocks") or not hasattr(encoder, "cls_token"):
         raise RfclassifyError(f"{config.model} is not a ViT: MAE pretrains ViT encoders")
