@@ -36,6 +36,17 @@ def invocation() -> str:
     return shlex.join(["rfclassify", *sys.argv[1:]])
 
 
+def json_object(text: str) -> dict:
+    """An argparse ``type`` for a JSON object on the command line (``--model-args``)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"depth\": 4}'")
+    return value
+
+
 positive_float = _number(float, lambda v: v > 0, "a finite number > 0")
 non_negative_float = _number(float, lambda v: v >= 0, "a finite number >= 0")
 positive_int = _number(int, lambda v: v >= 1, ">= 1")

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from .common import positive_float, positive_int, print_json
+from .common import json_object, positive_float, positive_int, print_json
 
 
 def _ratio(text: str) -> float:
@@ -44,6 +44,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="vit_small_patch16", help="a ViT from the registry")
     parser.add_argument("--data", required=True, type=Path, metavar="DIR", help="dataset folder")
     parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR", help="run folder")
+    parser.add_argument(
+        "--model-args",
+        type=json_object,
+        metavar="JSON",
+        help="constructor overrides, e.g. '{\"depth\": 6}' (give the fine-tune the same)",
+    )
     parser.add_argument("--mask-ratio", type=_ratio, default=0.75, help="(default: 0.75)")
     parser.add_argument("--epochs", type=positive_int, default=20, help="(default: 20)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="(default: 64)")
@@ -80,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
         max_steps_per_epoch=args.max_steps_per_epoch or 0,
         seed=args.seed,
         device=args.device,
+        model_overrides=args.model_args or {},
     )
     command = "rfclassify " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     summary = pretrain(config, progress=not (args.quiet or args.json), command=command)

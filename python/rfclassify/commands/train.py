@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from ..errors import RfclassifyError
-from .common import invocation, positive_float, positive_int
+from .common import invocation, json_object, positive_float, positive_int
 
 
-def _json_object(text: str) -> dict:
+def _fraction(text: str) -> float:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object, e.g. '{\"depth\": 4}'")
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.1 for 10 %")
     return value
 
 
@@ -80,15 +79,29 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--workers", type=int, help="DataLoader worker processes")
     parser.add_argument("--max-steps-per-epoch", type=int, help="cap the batches per epoch")
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=positive_int,
+        metavar="N",
+        help="exactly N batches per epoch, a small training set repeated in fresh shuffles "
+        "(the same optimiser budget whatever --label-fraction)",
+    )
+    parser.add_argument(
+        "--label-fraction",
+        type=_fraction,
+        metavar="F",
+        help="train on a stratified random F of --data's labelled examples (0 < F <= 1; "
+        "drawn with --seed), e.g. 0.01 for a label-efficiency run",
+    )
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA")
     parser.add_argument(
         "--deterministic", action="store_true", help="deterministic algorithms (slower)"
     )
     parser.add_argument(
-        "--model-args", type=_json_object, metavar="JSON", help="constructor overrides"
+        "--model-args", type=json_object, metavar="JSON", help="constructor overrides"
     )
     parser.add_argument(
-        "--augment", type=_json_object, metavar="JSON", help="augmentation settings"
+        "--augment", type=json_object, metavar="JSON", help="augmentation settings"
     )
     parser.add_argument(
         "--init-from",
@@ -138,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "workers": args.workers,
         "max_steps_per_epoch": args.max_steps_per_epoch,
+        "steps_per_epoch": args.steps_per_epoch,
+        "label_fraction": args.label_fraction,
         "amp": False if args.no_amp else None,
         "deterministic": True if args.deterministic else None,
         "model_overrides": args.model_args,

@@ -168,8 +168,9 @@ def _vit(
     embed_dim: int,
     depth: int,
     num_heads: int,
-    **overrides,
+    overrides: dict,
 ) -> VisionTransformer:
+    """The named size, with any of its dimensions overridden (e.g. a shallower ViT-Ti)."""
     kwargs = dict(patch_size=patch_size, embed_dim=embed_dim, depth=depth, num_heads=num_heads)
     kwargs.update(overrides)
     return VisionTransformer(
@@ -181,21 +182,21 @@ def _vit(
 def vit_tiny_patch16(
     num_classes: int = 4, img_size: int = 224, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 16, 192, 12, 3, **overrides)
+    return _vit(img_size, in_chans, num_classes, 16, 192, 12, 3, overrides)
 
 
 @register_model(family="vit", img_size=224, summary="ViT-S/16 (22.1 M), 224x224")
 def vit_small_patch16(
     num_classes: int = 4, img_size: int = 224, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 16, 384, 12, 6, **overrides)
+    return _vit(img_size, in_chans, num_classes, 16, 384, 12, 6, overrides)
 
 
 @register_model(family="vit", img_size=224, summary="ViT-B/16 (86.6 M), 224x224")
 def vit_base_patch16(
     num_classes: int = 4, img_size: int = 224, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 16, 768, 12, 12, **overrides)
+    return _vit(img_size, in_chans, num_classes, 16, 768, 12, 12, overrides)
 
 
 @register_model(
@@ -204,7 +205,7 @@ def vit_base_patch16(
 def vit_base_patch16_32(
     num_classes: int = 4, img_size: int = 32, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 16, 768, 12, 12, **overrides)
+    return _vit(img_size, in_chans, num_classes, 16, 768, 12, 12, overrides)
 
 
 @register_model(
@@ -213,11 +214,11 @@ def vit_base_patch16_32(
 def vit_base_patch32_32(
     num_classes: int = 4, img_size: int = 32, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 32, 768, 12, 12, **overrides)
+    return _vit(img_size, in_chans, num_classes, 32, 768, 12, 12, overrides)
 
 
 @register_model(family="vit", img_size=32, summary="ViT-Ti/4 (5.4 M), 32x32, 64 patches")
 def vit_tiny_patch4_32(
     num_classes: int = 4, img_size: int = 32, in_chans: int = 3, **overrides
 ) -> nn.Module:
-    return _vit(img_size, in_chans, num_classes, 4, 192, 12, 3, **overrides)
+    return _vit(img_size, in_chans, num_classes, 4, 192, 12, 3, overrides)

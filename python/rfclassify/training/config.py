@@ -60,6 +60,8 @@ class TrainConfig:
     workers: int = 0
     val_fraction: float = 0.1  # held out of --data when there is no --val
     max_steps_per_epoch: int = 0  # 0: the whole training set every epoch
+    steps_per_epoch: int = 0  # > 0: exactly this many batches per epoch, a small set repeated
+    label_fraction: float = 1.0  # < 1: train on a stratified subset of --data's labels
     generate: int = 0  # > 0: render this many training examples per epoch on the fly
     generate_seed: int = 1  # the stream's seed (not the validation set's)
     recipe: str = ""  # recipe file for on-the-fly examples (default: the validation set's)
@@ -82,6 +84,10 @@ class TrainConfig:
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)"),
             (not (self.data and self.generate), "give --data or --generate, not both"),
             (self.generate >= 0, "generate must be >= 0"),
+            (0 < self.label_fraction <= 1, "label_fraction must be in (0, 1]"),
+            (not (self.generate and self.label_fraction < 1),
+             "label_fraction subsets a --data folder, not a --generate stream"),
+            (self.steps_per_epoch >= 0, "steps_per_epoch must be >= 0"),
         ]  # fmt: skip
         for ok, message in checks:
             if not ok:

@@ -38,6 +38,24 @@ def split_indices(count: int, fraction: float, seed: int) -> tuple[np.ndarray, n
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
+def label_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Sorted positions of a stratified random ``fraction`` of ``labels``: ``round(n_c x
+    fraction)`` of every class ``c`` (at least one each), so a 1 % subset of a balanced set
+    stays balanced and the same ``seed`` always picks the same examples."""
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"a label fraction must be in (0, 1], got {fraction}")
+    labels = np.asarray(labels)
+    if fraction == 1.0:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        keep = max(1, round(len(members) * fraction))
+        chosen.append(rng.choice(members, keep, replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
 class GeneratedData(IterableDataset):
     """Examples from the generator, ``per_epoch`` per epoch: epoch e covers example indices
     ``e * per_epoch ...`` of the stream, dealt round-robin over ranks and DataLoader workers, so

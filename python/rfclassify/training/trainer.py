@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
-from torch.utils.data import DataLoader, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
 from ..errors import RfclassifyError
 from ..models import create_model
@@ -35,8 +35,9 @@ from ..models.card import card_for, save_checkpoint
 from ..models.flops import count_params
 from .augment import AugmentConfig, augment_batch
 from .config import TrainConfig
-from .data import FolderData, GeneratedData, split_indices
+from .data import FolderData, GeneratedData, label_subset, split_indices
 from .dataset import SpectrogramDataset, check_held_out
+from .init_from import load_pretrained
 
 
 @dataclass
@@ -119,23 +120,43 @@ def _load_data(config: TrainConfig, seed: int, rank: int, world: int):
         check_held_out(train_set, val_set)
         if val_set.image_shape != train_set.image_shape or val_set.classes != train_set.classes:
             raise RfclassifyError(f"{config.val} does not match {config.data} (shape or classes)")
-        info = {"train": _data_info(train_set), "validation": _data_info(val_set, recipe=False)}
-        return train_set, FolderData(train_set), FolderData(val_set), info
+        train_idx = _labelled(np.arange(len(train_set)), train_set, config, seed)
+        info = {
+            "train": _data_info(train_set, train_idx, config),
+            "validation": _data_info(val_set, recipe=False),
+        }
+        return train_set, FolderData(train_set, train_idx), FolderData(val_set), info
     train_idx, val_idx = split_indices(len(train_set), config.val_fraction, seed)
     if len(val_idx) == 0:
         raise RfclassifyError("no validation data: pass --val DIR or a val_fraction > 0")
+    train_idx = _labelled(train_idx, train_set, config, seed)
     validation = {"path": str(train_set.path), "seed": train_set.seed, "count": len(val_idx)}
-    info = {"train": _data_info(train_set), "validation": {**validation, "held_out_of_train": True}}
+    info = {
+        "train": _data_info(train_set, train_idx, config),
+        "validation": {**validation, "held_out_of_train": True},
+    }
     return train_set, FolderData(train_set, train_idx), FolderData(train_set, val_idx), info
 
 
-def _data_info(dataset: SpectrogramDataset, recipe: bool = True) -> dict[str, Any]:
+def _labelled(indices: np.ndarray, dataset: SpectrogramDataset, config: TrainConfig, seed: int):
+    """The part of ``indices`` whose labels this run may use (``label_fraction``)."""
+    return indices[label_subset(dataset.labels[indices], config.label_fraction, seed)]
+
+
+def _data_info(
+    dataset: SpectrogramDataset,
+    used: np.ndarray | None = None,
+    config: TrainConfig | None = None,
+    recipe: bool = True,
+) -> dict[str, Any]:
     info = {
         "path": str(dataset.path),
         "seed": dataset.seed,
         "count": len(dataset),
         "generator_version": dataset.meta["generator_version"],
     }
+    if config is not None and config.label_fraction < 1 and used is not None:
+        info.update(label_fraction=config.label_fraction, labelled_count=len(used))
     if recipe:
         info["recipe"] = dataset.recipe
     if dataset.meta.get("command"):
@@ -256,10 +277,18 @@ def train(
         net = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    if config.steps_per_epoch and (generated or world > 1):
+        raise RfclassifyError(
+            "steps_per_epoch repeats a --data folder in one process; with --generate or "
+            "under torchrun use max_steps_per_epoch"
+        )
     sampler = None
+    loader_rng = torch.Generator().manual_seed(config.seed)
     if world > 1 and not generated:  # a generated stream is split by rank itself
         sampler = DistributedSampler(train_data, world, rank, seed=config.seed)
-    loader_rng = torch.Generator().manual_seed(config.seed)
+    elif config.steps_per_epoch and not generated:  # fresh shuffles, back to back
+        draws = config.steps_per_epoch * config.batch_size
+        sampler = RandomSampler(train_data, num_samples=draws, generator=loader_rng)
     train_loader = DataLoader(
         train_data,
         config.batch_size,
@@ -279,7 +308,7 @@ def train(
     if stop_after_epochs is not None:
         last_epoch = min(last_epoch, start_epoch + stop_after_epochs)
     for epoch in range(start_epoch, last_epoch):
-        if sampler is not None:
+        if isinstance(sampler, DistributedSampler):
             sampler.set_epoch(epoch)
         if generated:
             train_data.set_epoch(epoch)
@@ -326,6 +355,7 @@ def train(
             "epoch": epoch + 1,
             "train_loss": loss_sum / max(seen, 1),
             "train_acc": correct / max(seen, 1),
+            "train_examples": seen,
             "val_loss": val_loss,
             "val_acc": val_acc,
             "lr": lr,
@@ -378,50 +408,6 @@ def train(
     if world > 1:
         dist.barrier()
     return result
-
-
-HEAD_PREFIXES = ("head.", "fc_norm.")  # a classifier's own parts, not a pretrained encoder's
-
-
-def load_pretrained(model: nn.Module, path: str | Path, linear_probe: bool = False) -> list[str]:
-    """Load encoder weights (safetensors) into ``model``; every one must find its place.
-
-    Only the classification head may be left as initialised; a weight the file lacks, one the
-    model lacks or a shape that differs stops the run with the names, so a fine-tune never
-    silently starts from scratch. ``linear_probe`` then freezes all but the head. Returns the
-    keys left to the model's own initialisation.
-    """
-    from safetensors.torch import load_file
-
-    try:
-        weights = load_file(str(path))
-    except Exception as exc:  # missing, truncated or not safetensors
-        raise RfclassifyError(f"--init-from {path}: cannot read it ({exc})") from None
-    own = model.state_dict()
-    unexpected = sorted(set(weights) - set(own))
-    missing = sorted(k for k in set(own) - set(weights) if not k.startswith(HEAD_PREFIXES))
-    shapes = [
-        f"{k} {tuple(weights[k].shape)} vs {tuple(own[k].shape)}"
-        for k in sorted(set(weights) & set(own))
-        if weights[k].shape != own[k].shape
-    ]
-    problems = []
-    if missing:
-        problems.append(f"{len(missing)} model weights not in the file ({', '.join(missing[:5])})")
-    if unexpected:
-        problems.append(f"{len(unexpected)} file weights the model lacks ({unexpected[:5]})")
-    if shapes:
-        problems.append(f"{len(shapes)} shapes differ ({'; '.join(shapes[:3])})")
-    if problems:
-        raise RfclassifyError(
-            f"--init-from {path} does not fit this model: {'; '.join(problems)}. Pretrain the "
-            "same architecture at the same image size and channels."
-        )
-    model.load_state_dict(weights, strict=False)
-    if linear_probe:
-        for name, param in model.named_parameters():
-            param.requires_grad = name.startswith(HEAD_PREFIXES)
-    return sorted(k for k in own if k not in weights)
 
 
 def _save_best(model, dataset, data_info, config, out: Path, row: dict) -> None:
