@@ -28,10 +28,17 @@ def _record(seq: int, label: str = "LTE") -> ResultRecord:
     )  # fmt: skip
 
 
+def _default_sigint() -> None:
+    # a shell's background job inherits SIGINT ignored, and Python then never turns it into
+    # KeyboardInterrupt: give the listener the SIGINT a terminal's Ctrl-C would reach
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _listen(*args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "rfclassify.cli", "listen", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_default_sigint,
     )  # fmt: skip
 
 

@@ -100,9 +100,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--model-args", type=json_object, metavar="JSON", help="constructor overrides"
     )
-    parser.add_argument(
-        "--augment", type=json_object, metavar="JSON", help="augmentation settings"
-    )
+    parser.add_argument("--augment", type=json_object, metavar="JSON", help="augmentation settings")
     parser.add_argument(
         "--init-from",
         type=Path,
