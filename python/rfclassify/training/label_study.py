@@ -110,7 +110,8 @@ def run_study(study: StudyConfig, progress: bool = True) -> dict[str, Any]:
     out = Path(study.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "study.json").write_text(json.dumps(asdict(study), indent=2) + "\n")
-    cells = [(m, f, s) for f in study.fractions for s in study.seeds for m in study.methods]
+    # seed by seed: a study stopped early still covers every fraction and method
+    cells = [(m, f, s) for s in study.seeds for f in study.fractions for m in study.methods]
     rows = []
     with tqdm(total=len(cells), unit="run", disable=not progress, dynamic_ncols=True) as bar:
         for method, fraction, seed in cells:
@@ -139,6 +140,11 @@ def run_study(study: StudyConfig, progress: bool = True) -> dict[str, Any]:
                 f"macro-F1 {row['macro_f1']:.4f} ({row['train_seconds']:.0f} s)"
             )
             bar.update()
+            results = _save(study, rows, out)  # after every run: a stopped study keeps its part
+    return results
+
+
+def _save(study: StudyConfig, rows: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     results = {"config": asdict(study), "runs": rows, "summary": summarise(rows)}
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (out / "table.md").write_text(markdown(results))
