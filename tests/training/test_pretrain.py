@@ -46,6 +46,11 @@ def test_pretrain_writes_the_run_and_its_loss_is_finite(pretrained):
     encoder = load_file(str(pretrained / "encoder.safetensors"))
     assert "pos_embed" in encoder and "blocks.0.attn.qkv.weight" in encoder
     assert not any(k.startswith(("head.", "decoder")) for k in encoder)
+    card = json.loads((pretrained / "encoder.json").read_text())  # what to fine-tune it with
+    assert card["architecture"] == {"name": VIT, "img_size": 32, "in_chans": 1, "overrides": {}}
+    data = json.loads((pretrained.parent / "data" / "dataset.json").read_text())
+    assert card["frontend"] == data["frontend"] and card["data"]["seed"] == 7
+    assert card["parameters"] == sum(v.numel() for v in encoder.values())
 
 
 def test_linear_probe_from_the_encoder_trains_the_head_only(pretrained, unlabeled):
@@ -99,6 +104,8 @@ def test_pretrain_reads_sigmf_recordings_as_unlabeled_data(tmp_path):
     assert main([*args, "--epochs", "1", "--batch-size", "4", "--accumulate", "1", "--quiet"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["examples"] == 8 and (out / "reconstruction.png").exists()
+    card = json.loads((out / "encoder.json").read_text())
+    assert card["data"]["kind"] == "sigmf" and len(card["data"]["recordings"]) == 2
 
 
 def test_a_path_that_is_neither_data_nor_recordings_is_refused(tmp_path, capsys):

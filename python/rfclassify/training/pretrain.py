@@ -184,7 +184,58 @@ def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -
         "encoder_parameters": sum(v.numel() for v in model.encoder_state_dict().values()),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    card = encoder_card(config, data, summary, command)
+    (out / "encoder.json").write_text(json.dumps(card, indent=2) + "\n")
     return summary
+
+
+def encoder_card(
+    config: PretrainConfig, data, summary: dict[str, Any], command: str = ""
+) -> dict[str, Any]:
+    """What ``encoder.safetensors`` is: enough to fine-tune it with the right model and data.
+
+    The architecture (registry name, overrides, image size, channels) must be repeated by
+    ``train --model ... --model-args ...``, and the training data must come from the same
+    frontend, or the fine-tune sees other pictures than the encoder learned from.
+    """
+    c, h, _ = data.image_shape
+    if isinstance(data, _FolderImages):
+        dataset = data.dataset
+        frontend = dataset.meta["frontend"]
+        source = {
+            "kind": "dataset",
+            "path": str(dataset.path),
+            "seed": dataset.seed,
+            "count": len(dataset),
+            "generator_version": dataset.meta["generator_version"],
+            "command": dataset.meta.get("command", ""),
+        }
+    else:
+        frontend = data.config.to_dict()
+        paths = [str(r.path) for r in data.recordings]
+        source = {"kind": "sigmf", "recordings": paths, "windows": len(data)}
+    return {
+        "kind": "mae-encoder",
+        "architecture": {
+            "name": config.model,
+            "img_size": h,
+            "in_chans": c,
+            "overrides": config.model_overrides,
+        },
+        "frontend": frontend,
+        "pretraining": {
+            "mask_ratio": config.mask_ratio,
+            "epochs": config.epochs,
+            "effective_batch": config.effective_batch,
+            "lr": config.resolved_lr,
+            "decoder": {"dim": config.decoder_dim, "depth": config.decoder_depth},
+            "final_loss": summary["final_loss"],
+            "seconds": round(summary["seconds"], 1),
+        },
+        "data": source,
+        "parameters": summary["encoder_parameters"],
+        "command": command,
+    }
 
 
 def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
