@@ -58,3 +58,22 @@ def test_clear_signals_get_their_labels(name, backend):
     probs, valid = model.classify(windows, rate)
     assert valid.all()
     assert [model.classes[i] for i in probs.argmax(1)] == list(cases)
+
+
+@pytest.mark.parametrize("card_path", sorted((MODELS / "pretrained").glob("*.json")))
+def test_a_shipped_pretrained_encoder_loads_whole_into_its_architecture(card_path):
+    from rfclassify.models import create_model
+    from rfclassify.training.init_from import load_pretrained
+
+    card = json.loads(card_path.read_text())
+    weights = card_path.parent / card["file"]
+    assert card["kind"] == "mae-encoder" and card["sha256"] == sha256(weights)
+    arch = card["architecture"]
+    model = create_model(
+        arch["name"], 4, img_size=arch["img_size"], in_chans=arch["in_chans"], **arch["overrides"]
+    )
+    left = load_pretrained(model, weights)  # refuses any missing, unexpected or misshapen weight
+    assert left and all(k.startswith(("head.", "fc_norm.")) for k in left)
+    assert card["parameters"] == sum(p.numel() for p in model.parameters()) - sum(
+        p.numel() for n, p in model.named_parameters() if n.startswith(("head.", "fc_norm."))
+    )
