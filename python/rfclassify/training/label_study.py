@@ -243,10 +243,14 @@ def plot_study(results: dict[str, Any], path: str | Path) -> None:
             runs = [r for r in results["runs"] if r["method"] == method]
             ax.scatter([100 * r["fraction"] for r in runs], [scale * r[metric] for r in runs],
                        s=12, alpha=0.4, color=color)  # fmt: skip
-        ax.set(xscale="log", xlabel="labelled training examples used (%)", ylabel=label)
-        ax.grid(alpha=0.3, which="both")
+        ax.set(xscale="log", xlabel="labelled training examples used", ylabel=label)
+        fractions = sorted({e["fraction"] for e in results["summary"]})
+        ax.set_xticks([100 * f for f in fractions], [f"{100 * f:g} %" for f in fractions])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
     axes[0].legend()
-    model = results["config"]["model"]
+    config = results["config"]
+    model = config["model"] + "".join(f", {k} {v}" for k, v in config["model_overrides"].items())
     fig.suptitle(f"Label efficiency, {model}: mean +- std over seeds (dots: single runs)")
     fig.savefig(path, dpi=110)
     plt.close(fig)
