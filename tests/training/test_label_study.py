@@ -100,6 +100,13 @@ def test_the_study_trains_every_cell_pairs_the_gains_and_continues_where_it_stop
     assert (out / "scratch-25pct-seed0" / "summary.json").stat().st_mtime_ns == stamp
 
 
+def test_a_study_fraction_outside_0_1_is_a_usage_error(sets, capsys):
+    args = ["label-study", "--model", VIT, "--data", str(sets / "train"), "--val", str(sets)]
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--test", str(sets), "--out", str(sets / "z"), "--fractions", "0.1,2"])
+    assert stop.value.code == 2 and "must be in (0, 1]" in capsys.readouterr().err
+
+
 def test_the_study_refuses_fine_tuning_without_an_encoder(sets, capsys):
     args = ["label-study", "--model", VIT, "--data", str(sets / "train")]
     args += ["--val", str(sets / "val"), "--test", str(sets / "test"), "--out", str(sets / "y")]

@@ -47,6 +47,17 @@ def json_object(text: str) -> dict:
     return value
 
 
+def fraction(text: str) -> float:
+    """An argparse ``type`` for a share in (0, 1] (``--label-fraction``, ``--fractions``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.1 for 10 %")
+    return value
+
+
 positive_float = _number(float, lambda v: v > 0, "a finite number > 0")
 non_negative_float = _number(float, lambda v: v >= 0, "a finite number >= 0")
 positive_int = _number(int, lambda v: v >= 1, ">= 1")

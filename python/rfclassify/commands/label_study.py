@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import json_object, positive_float, positive_int, print_json
+from .common import fraction, json_object, positive_float, positive_int, print_json
 
 
 def _list(convert, name: str):
@@ -50,7 +50,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--encoder", type=Path, metavar="FILE", help="MAE encoder.safetensors")
     parser.add_argument("--out", required=True, type=Path, metavar="RUN_DIR")
     parser.add_argument(
-        "--fractions", type=_list(float, "numbers"), default=[0.01, 0.1, 1.0],
+        "--fractions", type=_list(fraction, "numbers"), default=[0.01, 0.1, 1.0],
         help="label fractions (default: 0.01,0.1,1)",
     )  # fmt: skip
     parser.add_argument(

@@ -6,17 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import RfclassifyError
-from .common import invocation, json_object, positive_float, positive_int
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1], e.g. 0.1 for 10 %")
-    return value
+from .common import fraction, invocation, json_object, positive_float, positive_int
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -88,7 +78,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--label-fraction",
-        type=_fraction,
+        type=fraction,
         metavar="F",
         help="train on a stratified random F of --data's labelled examples (0 < F <= 1; "
         "drawn with --seed), e.g. 0.01 for a label-efficiency run",
