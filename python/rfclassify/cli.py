@@ -17,6 +17,7 @@ from .commands import (
     compare,
     dataset,
     export,
+    keys,
     label_study,
     listen,
     models,
@@ -42,6 +43,7 @@ VERBS = (
     classify,
     bench,
     listen,
+    keys,
 )
 
 

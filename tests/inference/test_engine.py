@@ -4,6 +4,7 @@ worker thread's bounded queue."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -75,14 +76,23 @@ def test_a_rate_the_card_cannot_serve_is_refused_with_what_it_serves(tiny):
         model.window_length(1e6)
 
 
-def test_cuda_on_a_machine_without_it_is_a_clear_error_and_auto_runs_on_cpu(tiny):
+def test_cuda_absent_falls_back_to_the_cpu_with_a_warning_or_fails_when_strict(tiny, caplog):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    with pytest.raises(RfclassifyError, match="no CUDA"):
-        Classifier(str(tiny / "tiny.onnx"), "onnxruntime", device="cuda")
-    with pytest.raises(RfclassifyError, match="no CUDA"):
-        Classifier(str(tiny / "tiny.onnx"), "torch", device="cuda")
-    assert Classifier(str(tiny / "tiny.onnx"), device="auto").backend.device == "cpu"
+    for backend in ("onnxruntime", "torch"):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="rfclassify.inference.engine"):
+            model = Classifier(str(tiny / "tiny.onnx"), backend, device="cuda")
+        assert model.backend.device == "cpu"
+        assert "device cuda asked for, but" in caplog.text and "running on the CPU" in caplog.text
+        probs, valid = model.classify(_windows(2, model.window_length(RATE)), RATE)
+        assert valid.all() and np.isfinite(probs).all()  # it classifies
+        with pytest.raises(RfclassifyError, match=r"no CUDA.*; use device cpu"):
+            Classifier(str(tiny / "tiny.onnx"), backend, device="cuda:1", strict_device=True)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert Classifier(str(tiny / "tiny.onnx"), device="auto").backend.device == "cpu"
+    assert not caplog.records  # auto means "CUDA if there": no warning
 
 
 def test_an_onnx_file_that_does_not_match_its_card_is_refused(tiny, tmp_path):

@@ -61,7 +61,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         model: a shipped model name (``vim-lte-nr``) or a path to an ONNX file / checkpoint.
         backend: ``onnxruntime`` or ``torch``.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto`` (CUDA when present; the log says which
-            one runs).
+            one runs). CUDA asked for but absent runs on the CPU with a warning in the log.
         sample_rate: the stream's rate (an ``rx_rate`` tag overrides it mid-stream).
         window_ms: window duration; 0 takes the model card's.
         hop_ms: start-to-start distance of windows; 0 (or = window) for contiguous windows.
@@ -69,11 +69,15 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         min_confidence: records below it are neither tagged nor published (counted).
         zmq_address: PUB socket address, e.g. ``tcp://127.0.0.1:5557``; empty for none.
         zmq_format: ``json`` (``[b"rfclassify", record]``) or ``pmt`` (one serialized PMT dict).
+        zmq_curve_keys: a key folder from ``rfclassify keys``: the feed is CURVE-encrypted and
+            only the subscribers whose keys it authorises receive it; empty: plain ZMQ.
         tag_key: key of the stream tags.
         mode: ``realtime`` (skip windows when behind) or ``offline`` (classify every window).
         max_latency_ms: realtime bound on a result's delay after its window's last sample.
         threads: inference threads (ONNX Runtime intra-op / torch); keep low inside GNU Radio.
         stall_timeout: seconds without input after which an incomplete window is dropped.
+        strict_device: with ``device`` cuda, fail at construction instead of falling back to
+            the CPU when CUDA is absent.
     """
 
     def __init__(
@@ -93,6 +97,8 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         max_latency_ms: float = 100.0,
         threads: int = 1,
         stall_timeout: float = 0.2,
+        zmq_curve_keys: str = "",
+        strict_device: bool = False,
     ):
         gr.basic_block.__init__(
             self, name="rfclassify_classifier", in_sig=[np.complex64], out_sig=[np.complex64]
@@ -103,7 +109,10 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
             raise RfclassifyError("the tag key must not be empty")
         if window_ms < 0 or hop_ms < 0:
             raise RfclassifyError("window and hop durations must be >= 0 (0: the default)")
-        engine = Classifier(model, backend, device, threads, window_ms or None)
+        log = _BlockLog(self.logger)
+        engine = Classifier(
+            model, backend, device, threads, window_ms or None, bool(strict_device), log
+        )
         self.stream = StreamClassifier(
             engine,
             sample_rate,
@@ -113,11 +122,15 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
             max_latency_s=max_latency_ms * 1e-3,
             min_confidence=min_confidence,
             stall_timeout_s=stall_timeout,
-            logger=_BlockLog(self.logger),
+            logger=log,
         )
         self.tag_key = pmt.intern(tag_key)
         self.zmq_format = zmq_format
-        self.publisher = ZmqPublisher(zmq_address) if zmq_address else None
+        if zmq_curve_keys and not zmq_address:
+            raise RfclassifyError("ZMQ curve keys given, but no ZMQ address to publish on")
+        self.publisher = None
+        if zmq_address:
+            self.publisher = ZmqPublisher(zmq_address, curve_keys=zmq_curve_keys, logger=log)
         self.message_port_register_out(pmt.intern(PORT))
         self._port = pmt.intern(PORT)
         self._name = pmt.intern(self.alias() if hasattr(self, "alias") else "rfclassify")

@@ -16,6 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..errors import RecordingError, RfclassifyError
 from .common import _number, positive_float, positive_int
@@ -68,7 +69,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--device",
         default="cpu",
         metavar="D",
-        help="cpu, cuda, cuda:N or auto (default: %(default)s)",
+        help="cpu, cuda, cuda:N or auto (default: %(default)s); CUDA asked for but absent "
+        "falls back to the CPU with a warning",
+    )
+    model.add_argument(
+        "--strict-device",
+        action="store_true",
+        help="with --device cuda: fail instead of falling back to the CPU",
     )
     model.add_argument(
         "--threads",
@@ -246,7 +253,13 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     segments = _segments(rec, args.center_freq, warn)
     threads = args.threads or min(8, len(os.sched_getaffinity(0)))
     engine = Classifier(
-        args.model or DEFAULT_MODEL, args.backend, args.device, threads, args.window
+        args.model or DEFAULT_MODEL,
+        args.backend,
+        args.device,
+        threads,
+        args.window,
+        strict_device=args.strict_device,
+        logger=SimpleNamespace(warning=warn),
     )
     try:
         stream = StreamClassifier(

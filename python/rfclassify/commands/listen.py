@@ -36,7 +36,13 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "examples:\n"
             "  rfclassify listen\n"
             "  rfclassify listen --address tcp://192.168.1.20:5557 --json | jq .label\n"
-            "  rfclassify listen --count 1 --timeout 10   # is the receiver publishing?"
+            "  rfclassify listen --count 1 --timeout 10   # is the receiver publishing?\n"
+            "  rfclassify listen --address tcp://station:5557 --zmq-curve-keys keys "
+            "--curve-client desk\n\n"
+            "A feed published with CURVE keys (--zmq-curve-keys on the receiver or the block)\n"
+            "is read with --zmq-curve-keys DIR holding the station's server.key and this\n"
+            "reader's NAME.key_secret (from 'rfclassify keys DIR --client NAME'); a reader\n"
+            "without an authorised key receives nothing (it times out)."
         ),
     )
     parser.add_argument(
@@ -44,6 +50,17 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--json", action="store_true", help="print each record's JSON line as received"
+    )
+    parser.add_argument(
+        "--zmq-curve-keys",
+        metavar="DIR",
+        help="CURVE: DIR holds the publisher's server.key and this reader's NAME.key_secret",
+    )
+    parser.add_argument(
+        "--curve-client",
+        metavar="NAME",
+        default="client",
+        help="with --zmq-curve-keys: the key pair NAME.key_secret to use (default: %(default)s)",
     )
     parser.add_argument("--count", type=positive_int, metavar="N", help="stop after N records")
     parser.add_argument(
@@ -101,6 +118,14 @@ def run(args: argparse.Namespace) -> int:
     context = zmq.Context.instance()
     socket = context.socket(zmq.SUB)
     socket.setsockopt(zmq.LINGER, 0)
+    if args.zmq_curve_keys:
+        from ..io.curve import apply_client
+
+        try:
+            apply_client(socket, args.zmq_curve_keys, args.curve_client)
+        except RfclassifyError:
+            socket.close()
+            raise
     try:
         socket.connect(args.address)
     except zmq.ZMQError as exc:

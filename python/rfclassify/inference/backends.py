@@ -4,6 +4,11 @@ Thread counts are set, never left at "all cores": inside GNU Radio every block h
 thread, and an inference pool that grabs every core fights the scheduler (and the SDR source)
 for them. Each backend reports what actually runs (``provider`` / ``device``), since asking for
 CUDA is not the same as getting it.
+
+CUDA asked for but absent (no GPU build, no driver, no device) falls back to the CPU with the
+reason in ``fallback``, which the caller shows as a warning: a station that lost its GPU keeps
+classifying. ``strict=True`` makes it an error instead, for a deployment that must not silently
+run at CPU speed. ``auto`` takes CUDA when it is there and the CPU otherwise, without a warning.
 """
 
 from __future__ import annotations
@@ -49,26 +54,35 @@ def read_card(path: str | Path) -> ModelCard:
         raise RfclassifyError(f"{path}: unreadable model card ({exc})") from None
 
 
+def _no_cuda(device: str, why: str, strict: bool) -> str:
+    """The fallback notice for ``device`` (or the error, when ``strict``)."""
+    if strict:
+        raise RfclassifyError(f"device {device} asked for, but {why}; use device cpu")
+    return f"device {device} asked for, but {why}: running on the CPU"
+
+
 class OnnxRuntimeBackend:
     """An ONNX file with its embedded model card, in an ONNX Runtime session."""
 
     name = "onnxruntime"
 
     def __init__(self, path: str | Path, device: str = "cpu", intra_threads: int = 1,
-                 inter_threads: int = 1):  # fmt: skip
+                 inter_threads: int = 1, strict: bool = False):  # fmt: skip
         import onnxruntime as ort
 
         _check_device(device)
         self.path = Path(path)
         self.card = read_card(self.path)
+        self.fallback = ""  # why CUDA was asked for and the CPU runs ("" when not)
         available = ort.get_available_providers()
         wants_cuda = device != "cpu"
         if wants_cuda and "CUDAExecutionProvider" not in available:
             if device != "auto":
-                raise RfclassifyError(
-                    f"device {device} asked for, but this ONNX Runtime has no CUDA provider "
-                    f"(it has {', '.join(available)}); install onnxruntime-gpu or use device cpu"
+                why = (
+                    f"this ONNX Runtime has no CUDA provider (it has {', '.join(available)}; "
+                    "install onnxruntime-gpu)"
                 )
+                self.fallback = _no_cuda(device, why, strict)
             wants_cuda = False
         providers: list = ["CPUExecutionProvider"]
         if wants_cuda:
@@ -85,6 +99,9 @@ class OnnxRuntimeBackend:
             raise RfclassifyError(f"{self.path}: ONNX Runtime cannot load it ({exc})") from None
         self.provider = self.session.get_providers()[0]
         self.device = "cuda" if self.provider == "CUDAExecutionProvider" else "cpu"
+        if wants_cuda and self.device == "cpu" and device != "auto":
+            # the provider is built in but could not start (no driver, no device)
+            self.fallback = _no_cuda(device, "ONNX Runtime could not start CUDA", strict)
         inp, out = self.session.get_inputs()[0], self.session.get_outputs()[0]
         self._input_name = inp.name
         self._dtype = np.float16 if "float16" in inp.type else np.float32
@@ -103,7 +120,9 @@ class TorchBackend:
 
     name = "torch"
 
-    def __init__(self, path: str | Path, device: str = "cpu", threads: int = 1):
+    def __init__(
+        self, path: str | Path, device: str = "cpu", threads: int = 1, strict: bool = False
+    ):
         import torch
 
         from ..models.card import load_checkpoint
@@ -111,12 +130,12 @@ class TorchBackend:
         _check_device(device)
         self.path = Path(path)
         model, self.card = load_checkpoint(self.path)
+        self.fallback = ""
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         elif device.startswith("cuda") and not torch.cuda.is_available():
-            raise RfclassifyError(
-                f"device {device} asked for, but torch sees no CUDA device; use device cpu"
-            )
+            self.fallback = _no_cuda(device, "torch sees no CUDA device", strict)
+            device = "cpu"
         if device == "cuda":
             device = f"cuda:{torch.cuda.current_device()}"  # CUDA_VISIBLE_DEVICES decides
         self.device = device
@@ -151,11 +170,16 @@ def _check_shapes(path: Path, card: ModelCard, input_shape, outputs) -> None:
 
 
 def open_backend(
-    path: str | Path, backend: str = "onnxruntime", device: str = "cpu", threads: int = 1
+    path: str | Path,
+    backend: str = "onnxruntime",
+    device: str = "cpu",
+    threads: int = 1,
+    strict: bool = False,
 ):
-    """An ``OnnxRuntimeBackend`` or ``TorchBackend`` for a resolved model file."""
+    """An ``OnnxRuntimeBackend`` or ``TorchBackend`` for a resolved model file (``strict``:
+    no CPU fallback when the CUDA asked for is absent)."""
     if backend == "onnxruntime":
-        return OnnxRuntimeBackend(path, device, intra_threads=threads)
+        return OnnxRuntimeBackend(path, device, intra_threads=threads, strict=strict)
     if backend == "torch":
-        return TorchBackend(path, device, threads=threads)
+        return TorchBackend(path, device, threads=threads, strict=strict)
     raise RfclassifyError(f"backend {backend!r}: use onnxruntime or torch")

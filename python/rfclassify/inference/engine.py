@@ -7,6 +7,7 @@ once, with the rates it can serve.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from ..dsp import Frontend, FrontendConfig, SpectrogramInProgress
 from ..errors import RfclassifyError
 from .backends import open_backend
 from .resolve import DEFAULT_MODEL, resolve_model
+
+log = logging.getLogger(__name__)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -49,9 +52,13 @@ class Classifier:
         device: str = "cpu",
         threads: int = 1,
         window_ms: float | None = None,
+        strict_device: bool = False,
+        logger=None,
     ):
         self.path: Path = resolve_model(model, backend)
-        self.backend = open_backend(self.path, backend, device, threads)
+        self.backend = open_backend(self.path, backend, device, threads, strict_device)
+        if self.backend.fallback:  # CUDA asked for, absent: say so where the user looks
+            (logger or log).warning(self.backend.fallback)
         self.card = self.backend.card
         self.classes: list[str] = list(self.card.classes)
         self.name = self.card.name or self.path.stem

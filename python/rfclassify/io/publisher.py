@@ -8,11 +8,17 @@ frame). The PMT bytes are made by the block layer (GNU Radio's ``pmt``); this mo
 Sends never block. A subscriber that reads too slowly fills its high-water mark and, past it,
 loses messages (ZMQ's PUB semantics: per subscriber, so a stuck reader never costs a reader that
 keeps up a single message); it sees the loss as a gap in ``seq``. ``dropped`` counts the messages
-ZMQ refused outright. Binding defaults to loopback: a feed on another interface is a decision the
-user writes out in the address.
+ZMQ refused outright.
+
+Binding defaults to loopback: a feed on another interface is a decision the user writes out in
+the address, and one made without ``curve_keys`` is logged as a warning, since anyone who can
+reach the port then reads every record. With ``curve_keys`` (a folder from ``rfclassify keys``,
+see ``io.curve``) the feed is encrypted and only authorised subscribers get it.
 """
 
 from __future__ import annotations
+
+import logging
 
 from ..errors import RfclassifyError
 from .records import ResultRecord
@@ -20,28 +26,67 @@ from .records import ResultRecord
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5557"
 TOPIC = b"rfclassify"
 FORMATS = ("json", "pmt")
+_LOCAL_PREFIXES = ("tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://", "inproc://")
+
+
+def is_local(address: str) -> bool:
+    """Whether binding ``address`` keeps the feed on this host."""
+    return address.startswith(_LOCAL_PREFIXES)
 
 
 class ZmqPublisher:
     """Bind a PUB socket at ``address``; ``send_record`` / ``send_frame`` never block."""
 
-    def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 1000, linger_ms: int = 200):
+    def __init__(
+        self,
+        address: str = DEFAULT_ADDRESS,
+        hwm: int = 1000,
+        linger_ms: int = 200,
+        curve_keys: str = "",
+        logger=None,
+    ):
         import zmq
 
         self._zmq = zmq
         self.address = address
-        self.context = zmq.Context.instance()
+        self.log = logger or logging.getLogger(__name__)
+        self.curve = None
+        if curve_keys:
+            from .curve import CurveServer
+
+            # Own context: a ZAP authenticator serves every socket of its context.
+            self.context = zmq.Context()
+            try:
+                self.curve = CurveServer(curve_keys, self.context)
+            except BaseException:
+                self.context.term()
+                raise
+        else:
+            self.context = zmq.Context.instance()
         self.socket = self.context.socket(zmq.PUB)
         self.socket.setsockopt(zmq.SNDHWM, int(hwm))
         self.socket.setsockopt(zmq.LINGER, int(linger_ms))
+        if self.curve is not None:
+            self.curve.apply(self.socket)
         try:
             self.socket.bind(address)
         except zmq.ZMQError as exc:
-            self.socket.close(0)
+            self._release(linger=0)
             if exc.errno == zmq.EADDRINUSE:
                 raise RfclassifyError(f"ZMQ address {address} is already in use") from None
-            raise RfclassifyError(f"cannot bind ZMQ address {address!r}: {exc}") from None
+            raise RfclassifyError(
+                f"cannot bind ZMQ address {address!r}: {exc} (use e.g. {DEFAULT_ADDRESS})"
+            ) from None
         self.endpoint = self.socket.getsockopt(zmq.LAST_ENDPOINT).decode()
+        if self.curve is not None:
+            self.log.info(
+                f"ZMQ feed {self.endpoint}: CURVE, {self.curve.clients} authorised key(s)"
+            )
+        elif not is_local(address):
+            self.log.warning(
+                f"ZMQ feed {self.endpoint} is open to the network, unencrypted: anyone who can "
+                "reach it reads every record (use curve keys: rfclassify keys DIR)"
+            )
         self.sent = 0
         self.dropped = 0
 
@@ -63,4 +108,11 @@ class ZmqPublisher:
         return self._send([payload])
 
     def close(self) -> None:
-        self.socket.close()
+        self._release()
+
+    def _release(self, linger: int | None = None) -> None:
+        self.socket.close(linger)  # None: the LINGER set above, so the last records go out
+        if self.curve is not None:
+            self.curve.stop()
+            self.context.term()
+            self.curve = None

@@ -60,7 +60,18 @@ FIELDS = (
     Field(
         "classifier", "backend", "onnxruntime", "inference backend", None, ("onnxruntime", "torch")
     ),
-    Field("classifier", "device", "cpu", "cpu, cuda, cuda:N or auto"),
+    Field(
+        "classifier",
+        "device",
+        "cpu",
+        "cpu, cuda, cuda:N or auto (CUDA asked for but absent: a warning, then the CPU)",
+    ),
+    Field(
+        "classifier",
+        "strict_device",
+        False,
+        "with --device cuda: fail instead of falling back to the CPU",
+    ),
     Field("classifier", "window_ms", 0.0, "window, ms (0: the model card's)", "--window"),
     Field("classifier", "hop_ms", 0.0, "hop, ms (0: contiguous windows)", "--hop"),
     Field("classifier", "min_confidence", 0.0, "publish only results at least this confident"),
@@ -76,6 +87,13 @@ FIELDS = (
     ),
     Field("outputs", "zmq", "", f"ZMQ PUB address, e.g. {DEFAULT_ADDRESS} (empty: off)"),
     Field("outputs", "zmq_format", "json", "ZMQ message form", None, ("json", "pmt")),
+    Field(
+        "outputs",
+        "zmq_curve_keys",
+        "",
+        "CURVE key folder (rfclassify keys DIR): encrypt the feed, authorised subscribers only",
+        "--zmq-curve-keys",
+    ),
     Field("outputs", "json", False, "print result records as JSON lines"),
     Field("outputs", "record", "", "save IQ + one annotation per window to this SigMF file"),
     Field("outputs", "duration", 0.0, "stop after this many seconds (0: run until stopped)"),
@@ -192,6 +210,8 @@ def _check(config: Config) -> None:
         raise RfclassifyError("--duration and --status-every must be >= 0")
     if out["record"] and not out["record"].endswith((".sigmf-meta", ".sigmf-data", ".sigmf")):
         raise RfclassifyError(f"--record {out['record']}: give a .sigmf-meta path")
+    if out["zmq_curve_keys"] and not out["zmq"]:
+        raise RfclassifyError("--zmq-curve-keys needs --zmq ADDRESS (the feed to protect)")
     if not 0.0 <= config["classifier"]["min_confidence"] <= 1.0:
         raise RfclassifyError("--min-confidence must be in 0..1")
 

@@ -37,6 +37,8 @@ class Receiver(gr.top_block):
             min_confidence=cls["min_confidence"],
             zmq_address=out["zmq"],
             zmq_format=out["zmq_format"],
+            zmq_curve_keys=out["zmq_curve_keys"],
+            strict_device=cls["strict_device"],
             mode="realtime" if self.realtime else "offline",
             max_latency_ms=cls["max_latency_ms"],
             threads=cls["threads"],
