@@ -252,7 +252,10 @@ def test_a_live_paced_stream_never_looks_stalled():
     tb.run()
     counts = block.counters()
     assert counts["windows"] >= 60 and counts["partial"] == 0
-    assert counts["records"] + counts["skipped"] == counts["windows"]
+    # every window is accounted for: a result, a skip, or (at most a queue's worth) still being
+    # classified when the flowgraph stopped
+    assert counts["records"] + counts["skipped"] + counts["unfinished"] == counts["windows"]
+    assert counts["unfinished"] <= 2 * 8
 
 
 # -- ZMQ -----------------------------------------------------------------------------------------

@@ -26,9 +26,12 @@ def make(**changes):
 
 
 def test_to_dict_has_every_field_and_the_schema_version():
-    d = make(time_source="rx_time", skipped=3, valid=False).to_dict()
+    d = make(time_source="rx_time", skipped=3, valid=False, reason="all-zero samples").to_dict()
     assert d["v"] == 1
-    assert d == {"v": 1, **FIELDS, "time_source": "rx_time", "skipped": 3, "valid": False}
+    assert d == {
+        "v": 1, **FIELDS, "time_source": "rx_time", "skipped": 3, "valid": False,
+        "reason": "all-zero samples", "clipped": 0.0,
+    }  # fmt: skip
     assert d["probs"] is not make().probs  # a copy: editing the dict leaves the record alone
 
 
@@ -44,11 +47,12 @@ def test_json_round_trip_is_exact():
 
 def test_optional_fields_default():
     d = {k: v for k, v in make().to_dict().items() if k not in ("center_freq", "v")}
-    for optional in ("time_source", "skipped", "valid"):
-        del d[optional]
+    for optional in ("time_source", "skipped", "valid", "reason", "clipped"):
+        del d[optional]  # a v1 record from before reason and clipped still reads
     rec = ResultRecord.from_dict(d)
     assert rec.center_freq is None
     assert (rec.time_source, rec.skipped, rec.valid) == ("host", 0, True)
+    assert (rec.reason, rec.clipped) == ("", 0.0)
     assert rec.end == FIELDS["start"] + FIELDS["length"]
 
 
@@ -108,6 +112,8 @@ def test_center_freq_none_serialises_as_null():
         ({"seq": True}, "'seq' must be an integer"),
         ({"skipped": -2}, "'skipped' must be between 0"),
         ({"valid": 1}, "'valid' must be true or false"),
+        ({"reason": None}, "'reason' must be a string"),
+        ({"clipped": 1.5}, "'clipped' must be a probability"),
     ],
 )
 def test_bad_fields_are_named(changes, message):

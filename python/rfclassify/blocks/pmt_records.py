@@ -14,9 +14,9 @@ import pmt
 
 from ..io.records import SCHEMA_VERSION, ResultRecord
 
-_SYMBOLS = ("label", "time", "model", "time_source")
+_SYMBOLS = ("label", "time", "model", "time_source", "reason")
 _COUNTS = ("start", "length", "seq", "skipped")
-_DOUBLES = ("confidence", "sample_rate", "center_freq")
+_DOUBLES = ("confidence", "sample_rate", "center_freq", "clipped")
 
 
 def record_to_pmt(record: ResultRecord) -> Any:

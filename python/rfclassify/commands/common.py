@@ -208,12 +208,17 @@ def results_own_stdout():
             out.close()
 
 
+CLIPPED_NOTICE = 0.001  # a clipped share worth a word on the console (the record has it all)
+
+
 def record_line(record) -> str:
     """A result record in one line: when, where, what, how sure, seq (``listen`` and the
     receiver print this)."""
     when = record.time.replace("T", " ")
     freq = "       ? MHz" if record.center_freq is None else f"{record.center_freq / 1e6:8.3f} MHz"
-    extra = "" if record.valid else "  (not classified: invalid input)"
+    extra = "" if record.valid else f"  (not classified: {record.reason or 'invalid input'})"
+    if record.clipped >= CLIPPED_NOTICE:
+        extra += f"  ({record.clipped:.1%} of samples at full scale: clipped)"
     if record.skipped:
         extra += f"  ({record.skipped} windows skipped before: inference behind)"
     return f"{when}  {freq}  {record.label:<8} {record.confidence:5.3f}  seq {record.seq}{extra}"

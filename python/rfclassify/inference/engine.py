@@ -16,6 +16,7 @@ from ..dsp import Frontend, FrontendConfig, SpectrogramInProgress
 from ..errors import RfclassifyError
 from .backends import open_backend
 from .resolve import DEFAULT_MODEL, resolve_model
+from .screening import screen
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +83,11 @@ class Classifier:
         """``(probabilities (N, classes), valid (N,))`` for ``(N, L)`` complex windows (or a
         list of ``(L,)`` ones).
 
-        A window with NaN/Inf samples is not classified: its row is NaN and ``valid`` False.
+        A window with NaN/Inf samples, or of exact zeros (``screening``), is not classified: its
+        row is NaN and ``valid`` False.
         """
         images, valid = self.images(windows, sample_rate)
+        valid &= np.array([not screen(w)[0] for w in windows], dtype=bool)
         return self.probabilities(images, valid), valid
 
     def images(

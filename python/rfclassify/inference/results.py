@@ -24,8 +24,9 @@ class RecordMaker:
         self.skipped_since_last += count
 
     def make(self, done: Done) -> ResultRecord:
-        """The record for one finished window. An unclassifiable window (NaN input, a failed
-        batch) gets ``valid=False``, label ``invalid`` and no probabilities: never a guess."""
+        """The record for one finished window. An unclassifiable window (NaN or all-zero input,
+        a failed batch) gets ``valid=False``, label ``invalid``, no probabilities and the
+        ``reason``: never a guess. ``clipped`` says how much of the input was at full scale."""
         job = done.job
         ctx = job.context
         if done.valid and done.probs is not None:
@@ -48,6 +49,8 @@ class RecordMaker:
             time_source=ctx.get("time_source", "host"),
             skipped=self.skipped_since_last,
             valid=done.valid and done.probs is not None,
+            reason=done.reason if not (done.valid and done.probs is not None) else "",
+            clipped=done.clipped,
         )
         self.seq += 1
         self.skipped_since_last = 0

@@ -95,7 +95,7 @@ class StreamClassifier:
         self._skips = 0  # skipped since the last pending window
         self._noticed = (-1, 0)  # (start, samples) of the last arriving-window notice
         self._stall_since: float | None = None
-        self._worker_totals = {"errors": 0}  # failed batches of past runs
+        self._worker_totals = {"errors": 0, "restarts": 0}  # of past worker runs
         self.latencies: deque[float] = deque(maxlen=1000)  # window complete -> record, seconds
         self.counts = dict.fromkeys(
             (
@@ -108,6 +108,7 @@ class StreamClassifier:
                 "records",
                 "partial",
                 "retunes",
+                "unfinished",  # cut, but still being classified when the stream stopped
             ),
             0,
         )
@@ -120,19 +121,27 @@ class StreamClassifier:
             self.worker = InferenceWorker(self.classifier, self.max_batch, queue, self.log)
 
     def stop(self) -> None:
+        """End the worker. Windows still waiting for a result cannot be tagged any more (the
+        output has ended): they are counted as ``unfinished``, so that every window cut is
+        accounted for (records + below confidence + skipped + unfinished = windows)."""
         if self.worker is not None:
             self.worker.stop(timeout=1.0)  # a stuck backend must not hold up the flowgraph
             for key in self._worker_totals:
                 self._worker_totals[key] += self.worker.counters[key]
             self.worker = None
+        unresolved = sum(not entry.resolved for entry in self._pending)
+        self.counts["unfinished"] += unresolved
+        self._pending.clear()
 
     def warm_up(self) -> None:
         """Throw-away inferences at batch 1 and 2: a backend's first run at a batch size
         (allocation, kernel choice) is many times slower than the next, and in realtime would
         cost the stream's first windows (which a starting source tends to deliver two at once)."""
-        zeros = np.zeros(self.window, np.complex64)
+        # Weak noise, not zeros: an all-zero window is refused before the model would run.
+        pairs = np.random.default_rng(0).normal(0.0, 1e-3, 2 * self.window).astype(np.float32)
+        noise = pairs.view(np.complex64)
         for batch in sorted({1, min(2, self.max_batch)}):
-            self.classifier.classify([zeros] * batch, self.sample_rate)
+            self.classifier.classify([noise] * batch, self.sample_rate)
 
     def _hop_samples(self, rate: float) -> int | None:
         if self.hop_s is None:
@@ -189,7 +198,8 @@ class StreamClassifier:
         if not self.serving:
             self.windower.restart(end)
             return
-        for start, samples in self.windower.push(chunk, offset):
+        windows = self.windower.push(chunk, offset)
+        for index, (start, samples) in enumerate(windows):
             self.counts["windows"] += 1
             context = {
                 "center_freq": self.center_freq,
@@ -199,7 +209,10 @@ class StreamClassifier:
             job = Job(start, samples, self.sample_rate, context)
             if self.mode == "offline":
                 while not self.worker.submit_wait(job, timeout=1.0):
-                    if self.worker.stopped:
+                    if self.worker.stopped:  # this window and the rest were cut, not classified
+                        self.counts["unfinished"] += 1
+                        self.counts["windows"] += len(windows) - index - 1
+                        self.counts["unfinished"] += len(windows) - index - 1
                         return
                     self.log.debug("waiting for room in the inference queue")
             elif not self.worker.submit(job):

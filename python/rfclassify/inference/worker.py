@@ -8,6 +8,11 @@ runs the network on them while the frontend already works on the next batch. On 
 chain then goes as fast as the slower stage, not the two added (at 61.44 MS/s each costs about
 as much as the other). Results wait for ``poll``. A failing batch is logged, counted and reported
 as failed results; both threads carry on.
+
+Should a thread's loop itself die (an error outside the per-batch guard, or a ``BaseException``
+from a backend), it is logged with its traceback, counted in ``restarts`` and started again; the
+windows it held are reported as failed results, never lost, so a caller waiting for them (the
+stream's release, ``drain``) is never left waiting for ever.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ import logging
 import queue
 import threading
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from .screening import screen
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +51,8 @@ class Done:
     valid: bool
     latency_s: float
     error: str = ""
+    reason: str = ""  # why the window was not classified ("" when it was)
+    clipped: float = 0.0  # share of its samples at full scale (``screening``)
 
 
 @dataclass
@@ -109,6 +119,7 @@ class _Features:
     images: np.ndarray | None  # None: the frontend failed (``error`` says why)
     valid: np.ndarray
     error: str = ""
+    checks: list[tuple[str, float]] = field(default_factory=list)  # ``screen`` per window
 
 
 class InferenceWorker:
@@ -131,10 +142,19 @@ class InferenceWorker:
         self.log = logger or log
         self.counters = {"submitted": 0, "refused": 0, "classified": 0, "invalid": 0, "errors": 0}
         self.counters["begun_early"] = 0  # windows whose spectrogram started before they ended
+        self.counters["restarts"] = 0  # thread loops that died and were started again
+        self._frontend_batch: list[Job] = []  # taken from the inbox, not yet handed on
+        self._model_batch: list[Job] = []  # taken by the model thread, results not yet out
         self._threads = [
-            threading.Thread(target=self._run_frontend, name="rfclassify-frontend", daemon=True),
-            threading.Thread(target=self._run_model, name="rfclassify-inference", daemon=True),
-        ]
+            threading.Thread(
+                target=self._supervised, args=(self._run_frontend, self._frontend_batch),
+                name="rfclassify-frontend", daemon=True,
+            ),
+            threading.Thread(
+                target=self._supervised, args=(self._run_model, self._model_batch),
+                name="rfclassify-inference", daemon=True,
+            ),
+        ]  # fmt: skip
         for thread in self._threads:
             thread.start()
 
@@ -208,6 +228,41 @@ class InferenceWorker:
 
     # -- the threads ----------------------------------------------------------------------------
 
+    def _supervised(self, loop, in_hand: list[Job]) -> None:
+        """Run ``loop`` until stop; if it dies, fail the jobs it held and run it again (after a
+        pause that grows with repeated deaths, so a broken backend does not spin a core)."""
+        deaths = 0
+        while not self._stop.is_set():
+            try:
+                loop()
+                return
+            except BaseException as exc:  # the worker must outlive any fault
+                deaths += 1
+                self.counters["restarts"] += 1
+                name = threading.current_thread().name
+                self.log.error(
+                    f"{name} thread died ({_failure(exc)}); {len(in_hand)} window(s) it held "
+                    f"reported failed; restarting it (restart {self.counters['restarts']})"
+                )
+                self.log.debug(traceback.format_exc())
+                self._fail(list(in_hand), f"worker thread died: {_failure(exc)}")
+                in_hand.clear()
+                self._stop.wait(min(1.0, 0.01 * 2 ** min(deaths - 1, 7)))
+
+    def _fail(self, batch: list[Job], error: str) -> None:
+        """Failed results for ``batch`` (no probabilities, not valid, with the reason)."""
+        if not batch:
+            return
+        self.counters["errors"] += 1
+        now = time.monotonic()
+        reason = f"inference failed: {error}"
+        self._done.extend(
+            Done(job, None, False, now - job.submitted, error, reason) for job in batch
+        )
+        with self._idle:
+            self._in_flight -= len(batch)
+            self._idle.notify_all()
+
     def _next_batch(self) -> list[Job]:
         """Up to ``max_batch`` jobs of one rate; an ``Arriving`` notice met first is acted on."""
         first = self._held
@@ -220,7 +275,8 @@ class InferenceWorker:
             if item is None:
                 return []
             first = item
-        batch = [first]
+        batch = self._frontend_batch  # in hand from here: failed, not lost, if the loop dies
+        batch[:] = [first]
         while len(batch) < self.max_batch:
             job = self._inbox.take_job()
             if job is None:
@@ -229,7 +285,7 @@ class InferenceWorker:
                 self._held = job  # one rate per batch; it leads the next one
                 break
             batch.append(job)
-        return batch
+        return list(batch)
 
     def _advance(self, arriving: Arriving) -> None:
         """Compute the columns of a filling window that its samples so far complete."""
@@ -263,12 +319,15 @@ class InferenceWorker:
                     images, valid = self.classifier.images(windows, rate, started)
                 else:
                     images, valid = self.classifier.images(windows, rate)
-                features = _Features(batch, images, valid)
+                checks = [screen(job.samples) for job in batch]
+                valid = valid & np.array([not reason for reason, _ in checks])  # zeros: invalid
+                features = _Features(batch, images, valid, checks=checks)
             except Exception as exc:  # a bad batch must not end the worker
                 features = _Features(batch, None, np.zeros(len(batch), bool), _failure(exc))
             while not self._stop.is_set():
                 try:
                     self._features.put(features, timeout=0.1)
+                    self._frontend_batch.clear()  # the model thread holds them now
                     break
                 except queue.Full:
                     continue
@@ -279,6 +338,7 @@ class InferenceWorker:
                 features = self._features.get(timeout=0.1)
             except queue.Empty:
                 continue
+            self._model_batch[:] = features.batch
             probs, valid, error = None, features.valid, features.error
             if features.images is not None:
                 try:
@@ -291,12 +351,23 @@ class InferenceWorker:
                 self.log.error(f"inference failed on {len(batch)} windows: {error}")
                 valid = np.zeros(len(batch), bool)
             now = time.monotonic()
+            results = []
             for i, job in enumerate(batch):
-                ok = bool(valid[i])
-                if probs is not None:
-                    self.counters["classified" if ok else "invalid"] += 1
                 row = None if probs is None else probs[i]
-                self._done.append(Done(job, row, ok, now - job.submitted, error))
+                reason, clipped = features.checks[i] if features.checks else ("", 0.0)
+                if probs is None:
+                    reason = f"inference failed: {error}"
+                elif not valid[i] and not reason:  # finite, but its power overflowed
+                    reason = "samples too large for a finite spectrogram"
+                results.append(
+                    Done(job, row, bool(valid[i]), now - job.submitted, error, reason, clipped)
+                )
+            if probs is not None:
+                good = sum(d.valid for d in results)
+                self.counters["classified"] += good
+                self.counters["invalid"] += len(results) - good
+            self._done.extend(results)  # all at once: a death before here fails them all
+            self._model_batch.clear()
             with self._idle:
                 self._in_flight -= len(batch)
                 self._idle.notify_all()

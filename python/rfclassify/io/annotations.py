@@ -27,6 +27,8 @@ _EXTENSION_FIELDS = (
     "time_source",
     "skipped",
     "valid",
+    "reason",
+    "clipped",
 )
 
 

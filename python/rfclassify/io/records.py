@@ -133,7 +133,10 @@ class ResultRecord:
     was received: from the source's ``rx_time`` tags when it has them (``time_source="rx_time"``),
     else from the host clock (``"host"``). ``seq`` counts records, so a subscriber sees gaps;
     ``skipped`` counts windows dropped before this one because inference fell behind (DESIGN.md
-    rule 3). ``valid=False`` marks a window that could not be classified (NaN input, say).
+    rule 3). ``valid=False`` marks a window that could not be classified, and ``reason`` says why
+    (NaN/Inf or all-zero samples, a failed inference); ``clipped`` is the share of the window's
+    samples at full scale (an ADC overload: the label of a heavily clipped window deserves
+    doubt). Both were added within v1: a reader of older records sees their defaults.
 
     Fields are checked and normalised to plain Python types on construction (numpy scalars from
     the engine become float/int), so every record can be serialised.
@@ -152,6 +155,8 @@ class ResultRecord:
     time_source: str = "host"
     skipped: int = 0
     valid: bool = True
+    reason: str = ""
+    clipped: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.probs, dict):
@@ -179,6 +184,8 @@ class ResultRecord:
             "seq": _count("seq", self.seq),
             "time_source": _text("time_source", self.time_source),
             "skipped": _count("skipped", self.skipped),
+            "reason": _text("reason", self.reason),
+            "clipped": _probability("clipped", self.clipped),
         }
         for name, value in checked.items():
             object.__setattr__(self, name, value)

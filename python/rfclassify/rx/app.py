@@ -97,6 +97,10 @@ class Status:
             f"queue {c['queue_depth']}",
             f"overflows {max(0, c['rx_time_tags'] - 1)}",
         ]
+        if c["invalid"]:  # NaN/Inf or all-zero input, or a failed batch: marked, not labelled
+            parts.append(f"invalid {c['invalid']}")
+        if c["errors"] or c["restarts"]:
+            parts.append(f"inference errors {c['errors']} (worker restarts {c['restarts']})")
         if "latency_p50_s" in c:
             p50, p99 = c["latency_p50_s"] * 1e3, c["latency_p99_s"] * 1e3
             parts.append(f"latency p50 {p50:.1f} ms p99 {p99:.1f} ms")
