@@ -10,4 +10,6 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     import onnx
 
     proto = onnx.load_model(str(path), load_external_data=False)
+    if not proto.graph.node:  # an empty file parses as an empty protobuf message
+        raise ValueError("it holds no ONNX graph")
     return {p.key: p.value for p in proto.metadata_props}

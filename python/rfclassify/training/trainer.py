@@ -80,6 +80,23 @@ def _seed(seed: int, deterministic: bool) -> None:
         torch.backends.cudnn.benchmark = False
 
 
+def load_resume_state(path: Path) -> dict[str, Any]:
+    """The state ``last.pt`` holds, read with ``weights_only=True``: tensors, numbers and
+    strings only, so a planted pickle cannot run code; anything else is one clear error."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise RfclassifyError(f"{path}: no checkpoint to resume from") from None
+    except Exception as exc:  # UnpicklingError, RuntimeError (zip), EOFError (truncated)
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RfclassifyError(
+            f"{path}: not a resume checkpoint written by rfclassify train, refused ({first})"
+        ) from None
+    if not isinstance(state, dict) or "model" not in state:
+        raise RfclassifyError(f"{path}: not a resume checkpoint written by rfclassify train")
+    return state
+
+
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if config.optimizer == "adam":
@@ -262,7 +279,7 @@ def train(
     history: list[dict[str, Any]] = []
     start_epoch, best = 0, {"val_loss": math.inf, "val_acc": 0.0, "epoch": -1}
     if resume:
-        state = torch.load(out / "last.pt", map_location="cpu", weights_only=True)
+        state = load_resume_state(out / "last.pt")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
