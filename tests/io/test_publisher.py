@@ -88,3 +88,28 @@ def test_a_subscriber_that_never_reads_costs_the_others_nothing():
     stuck.close()
     reader.close()
     pub.close()
+
+
+def test_a_subscriber_that_restarts_picks_the_feed_up_again_and_sees_the_gap():
+    """A dashboard restarting (or its host rebooting) needs nothing from the publisher: the new
+    socket subscribes, records flow again, and ``seq`` shows what it missed while away."""
+    pub = ZmqPublisher("tcp://127.0.0.1:*")
+    first = _subscriber(pub.endpoint)
+    time.sleep(0.3)
+    for seq in range(10):
+        pub.send_record(_record(seq))
+    assert [ResultRecord.from_json(first.recv_multipart()[1]).seq for _ in range(10)] == list(
+        range(10)
+    )
+    first.close(0)  # the subscriber goes away mid-stream
+    for seq in range(10, 20):
+        assert pub.send_record(_record(seq))  # nobody there: sends still never block or fail
+    again = _subscriber(pub.endpoint)
+    time.sleep(0.3)
+    for seq in range(20, 30):
+        pub.send_record(_record(seq))
+    got = [ResultRecord.from_json(again.recv_multipart()[1]).seq for _ in range(10)]
+    assert got == list(range(20, 30))  # what it missed while away shows as the jump from 9
+    assert pub.sent == 30 and pub.dropped == 0
+    again.close()
+    pub.close()
