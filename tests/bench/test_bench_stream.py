@@ -35,3 +35,35 @@ def test_bench_stream_reports_every_phase_consistently(capsys):
     assert base["windows"] > 0
     assert abs(result["speedup_vs_baseline"] - top["msps"] / base["msps"]) < 1e-9
     assert result["peak_rss_mb"] >= paced["rss_end_mb"] > 0
+
+
+def test_a_short_soak_judges_every_target_and_draws_the_rss(tmp_path, capsys):
+    plot = tmp_path / "rss.png"
+    argv = ["bench", "stream", "--soak", "--rate", "1.92e6", "--seconds", "2", "--json"]
+    code = main([*argv, "--plot", str(plot)])
+    result = json.loads(capsys.readouterr().out)
+    assert "max" not in result and "baseline" not in result  # the paced phase alone
+    names = [c["name"] for c in result["soak"]]
+    assert names == [
+        "skipped windows",
+        "RSS growth (first -> last quarter)",
+        "ZMQ messages lost by a reader that keeps up",
+        "inference errors / worker restarts",
+    ]
+    assert result["soak_met"] == all(c["met"] for c in result["soak"])
+    assert code == (0 if result["soak_met"] else 1)
+    paced = result["paced"]
+    series = paced["rss_series"]
+    assert len(series["seconds"]) == len(series["mb"]) >= 3
+    assert paced["errors"] == paced["restarts"] == 0
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_soak_options_that_do_not_go_together_are_usage_errors(capsys):
+    import pytest
+
+    for argv in (["--soak", "--baseline"], ["--plot", "x.png"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["bench", "stream", *argv])
+        assert exc.value.code == 2
+    assert "--soak" in capsys.readouterr().err

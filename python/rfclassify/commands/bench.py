@@ -263,7 +263,12 @@ def _register_stream(kinds: argparse._SubParsersAction) -> None:
         epilog=(
             "examples:\n"
             "  rfclassify bench stream --rate 61.44e6 --seconds 10 --baseline\n"
-            "  rfclassify bench stream --model mobilevit-xxs-lte-nr --rate 30.72e6 --json"
+            "  rfclassify bench stream --model mobilevit-xxs-lte-nr --rate 30.72e6 --json\n"
+            "  rfclassify bench stream --soak --seconds 600 --rate 30.72e6 --plot soak.png\n\n"
+            "--soak runs the paced phase alone and judges it as an unattended station needs:\n"
+            "zero skipped windows, RSS growth under 2 %, zero ZMQ messages lost by a reader\n"
+            "that keeps up, no inference error or worker restart; exit 1 if one is missed\n"
+            "(make soak: 600 s at 30.72 MS/s, on an otherwise idle machine)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -282,13 +287,23 @@ def _register_stream(kinds: argparse._SubParsersAction) -> None:
     st.add_argument("--threads", type=positive_int, default=1, help="inference threads (1)")
     st.add_argument("--max-batch", type=positive_int, default=8, help="max batch (default: 8)")
     st.add_argument("--baseline", action="store_true", help="also run the seed-style pipeline")
+    st.add_argument(
+        "--soak",
+        action="store_true",
+        help="the paced phase alone, judged against the soak targets (exit 1 when one is missed)",
+    )
+    st.add_argument("--plot", metavar="PNG", help="with --soak: RSS over the run, as a figure")
     st.add_argument("--json", action="store_true", help="print one JSON object")
-    st.set_defaults(run=run_stream)
+    st.set_defaults(run=lambda args: run_stream(args, st))
 
 
-def run_stream(args: argparse.Namespace) -> int:
-
+def run_stream(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .common import results_own_stdout
+
+    if args.soak and args.baseline:
+        parser.error("--soak runs the paced phase alone: leave out --baseline")
+    if args.plot and not args.soak:
+        parser.error("--plot draws the soak's RSS: add --soak")
 
     with results_own_stdout() as out:  # GNU Radio logs to fd 1: keep stdout for the result
         return _run_stream(args, out)
@@ -310,7 +325,10 @@ def _run_stream(args: argparse.Namespace, out) -> int:
         max_batch=args.max_batch,
         baseline=args.baseline,
         progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
+        paced_only=args.soak,
     )
+    if args.soak:
+        return _report_soak(args, r, out)
     if args.json:
         print_json(r, file=out)
         return 0
@@ -344,6 +362,29 @@ def _run_stream(args: argparse.Namespace, out) -> int:
     verdict = "keeps up" if r["realtime"] else "does NOT keep up"
     say(f"  at {r['rate_msps']:g} MS/s the chain {verdict} (peak RSS {r['peak_rss_mb']:.0f} MB)")
     return 0
+
+
+def _report_soak(args: argparse.Namespace, r: dict, out) -> int:
+    from ..bench.soak import plot_soak, soak_checks
+
+    r["soak"] = soak_checks(r)
+    r["soak_met"] = all(c["met"] for c in r["soak"])
+    if args.plot:
+        plot_soak(r, args.plot)
+    if args.json:
+        print_json(r, file=out)
+    else:
+        paced = r["paced"]
+        print(
+            f"soak: {r['model']} on {r['backend']}, {r['rate_msps']:g} MS/s paced for "
+            f"{paced['seconds']:.0f} s ({paced['windows']} windows; latency p50 "
+            f"{paced['latency_p50_ms']:.1f} ms, p99 {paced['latency_p99_ms']:.1f} ms)",
+            file=out,
+        )
+        for c in r["soak"]:
+            mark = "met   " if c["met"] else "MISSED"
+            print(f"  {mark} {c['name']}: {c['observed']} (target {c['target']})", file=out)
+    return 0 if r["soak_met"] else 1
 
 
 # --- bench report: docs/performance.md from the JSON the benchmarks saved ---
