@@ -4,6 +4,7 @@ keys are made once, private files stay private, and a bad key folder is one clea
 from __future__ import annotations
 
 import logging
+import socket
 import stat
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import zmq
 
 from rfclassify.errors import RfclassifyError
 from rfclassify.io.curve import apply_client, create_keys
-from rfclassify.io.publisher import TOPIC, ZmqPublisher, is_local
+from rfclassify.io.publisher import TOPIC, ZmqPublisher, is_local, normalise_address
 from rfclassify.io.records import ResultRecord
 
 RFCLASSIFY = [sys.executable, "-m", "rfclassify.cli"]
@@ -98,6 +99,14 @@ def test_only_an_authorised_subscriber_receives_the_feed(keys):
 def test_a_plain_feed_off_loopback_is_a_warning_and_a_curve_one_is_not(keys, caplog):
     assert is_local("tcp://127.0.0.1:5557") and is_local("ipc:///tmp/feed")
     assert not is_local("tcp://0.0.0.0:5557") and not is_local("tcp://*:5557")
+    assert normalise_address(" 5557") == "tcp://127.0.0.1:5557"  # a bare port is loopback
+    assert normalise_address("tcp://*:5557") == "tcp://*:5557"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pub = ZmqPublisher(str(port))
+    assert pub.endpoint == f"tcp://127.0.0.1:{port}"
+    pub.close()
     with caplog.at_level(logging.WARNING, logger="rfclassify.io.publisher"):
         ZmqPublisher("tcp://127.0.0.1:*").close()
         assert not caplog.records

@@ -46,7 +46,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--address", default=ADDRESS, help="the PUB socket to connect to (default: %(default)s)"
+        "--address",
+        default=ADDRESS,
+        help="the PUB socket to connect to; a bare port means 127.0.0.1 (default: %(default)s)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print each record's JSON line as received"
@@ -126,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
         except RfclassifyError:
             socket.close()
             raise
+    from ..io.publisher import normalise_address
+
+    args.address = normalise_address(args.address)
     try:
         socket.connect(args.address)
     except zmq.ZMQError as exc:

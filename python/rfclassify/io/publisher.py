@@ -29,6 +29,12 @@ FORMATS = ("json", "pmt")
 _LOCAL_PREFIXES = ("tcp://127.", "tcp://localhost:", "tcp://[::1]:", "ipc://", "inproc://")
 
 
+def normalise_address(address: str) -> str:
+    """A bare port (``"5557"``) means loopback: ``tcp://127.0.0.1:5557``; anything else as is."""
+    text = str(address).strip()
+    return f"tcp://127.0.0.1:{text}" if text.isdigit() else text
+
+
 def is_local(address: str) -> bool:
     """Whether binding ``address`` keeps the feed on this host."""
     return address.startswith(_LOCAL_PREFIXES)
@@ -48,6 +54,7 @@ class ZmqPublisher:
         import zmq
 
         self._zmq = zmq
+        address = normalise_address(address)
         self.address = address
         self.log = logger or logging.getLogger(__name__)
         self.curve = None

@@ -85,7 +85,13 @@ FIELDS = (
         "file sources: play at the recording's rate and skip "
         "windows when behind (default: classify every window as fast as possible)",
     ),
-    Field("outputs", "zmq", "", f"ZMQ PUB address, e.g. {DEFAULT_ADDRESS} (empty: off)"),
+    Field(
+        "outputs",
+        "zmq",
+        "",
+        f"ZMQ PUB address, e.g. {DEFAULT_ADDRESS} or a bare port (loopback; empty: off); "
+        "another interface is open to the network: use --zmq-curve-keys",
+    ),
     Field("outputs", "zmq_format", "json", "ZMQ message form", None, ("json", "pmt")),
     Field(
         "outputs",
