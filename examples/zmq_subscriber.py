@@ -10,7 +10,8 @@ then:
 
 Each message is two frames: the topic ``b"rfclassify"`` and one JSON record (``label``,
 ``confidence``, ``probs``, ``start``, ``length``, ``sample_rate``, ``center_freq``, ``time``,
-``time_source``, ``model``, ``seq``, ``skipped``, ``valid``, ``v``; see docs/block.md).
+``time_source``, ``model``, ``seq``, ``skipped``, ``valid``, ``reason``, ``clipped``, ``v``;
+see docs/block.md).
 ``rfclassify listen`` does the same with more checks.
 """
 
