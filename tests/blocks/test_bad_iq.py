@@ -146,3 +146,34 @@ def test_screen_on_edge_cases():
     assert screen(np.full(8, 0.5 - 0.5j, np.complex64)) == ("", 0.0)
     assert screen(np.array([0, np.nan], np.complex64))[0] == NON_FINITE
     assert screen(np.array([0, -1j], np.complex128)) == ("", 0.5)  # any complex dtype
+
+
+def test_malformed_sdr_tags_are_ignored_and_the_stream_goes_on():
+    data = _noise(3 * WINDOW)
+    tags = [
+        _tag(10, "rx_freq", pmt.intern("806 MHz")),  # a symbol, not a double
+        _tag(WINDOW + 10, "rx_rate", pmt.PMT_NIL),
+        _tag(2 * WINDOW + 10, "rx_time", pmt.from_double(1.0)),  # not a (uint64, double) tuple
+    ]
+    block = classifier(sample_rate=RATE, mode="offline")
+    out, records = _run(block, data, tags)
+    assert _same_bits(out, data)
+    assert [r.start for r in records] == [0, WINDOW, 2 * WINDOW] and all(r.valid for r in records)
+    assert all(r.center_freq is None and r.sample_rate == RATE for r in records)
+
+
+def test_a_message_that_is_not_a_record_is_counted_not_fatal():
+    from rfclassify.blocks.record_sinks import result_printer
+
+    got = []
+    printer = result_printer(got.append)
+    tb = gr.top_block()
+    strobe = blocks.message_strobe(pmt.intern("hello"), 20)
+    tb.msg_connect(strobe, "strobe", printer, "in")
+    tb.start()
+    deadline = time.monotonic() + 5
+    while printer.undecodable < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    tb.stop()
+    tb.wait()
+    assert printer.undecodable >= 3 and got == []
