@@ -27,6 +27,7 @@ from .commands import (
     train,
 )
 from .commands import eval as eval_command
+from .commands.usage import UsageParser
 from .errors import RfclassifyError
 
 VERBS = (
@@ -48,7 +49,7 @@ VERBS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog="rfclassify",
         description=(
             "Classify radio streams as LTE, 5G NR, noise or other: synthesise data, look at what "

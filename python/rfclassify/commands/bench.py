@@ -84,15 +84,20 @@ def run_frontend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> i
         config.check_rate(args.rate)
     except ValueError as exc:
         raise RfclassifyError(str(exc)) from None
-    result = run_frontend_bench(
-        config,
-        rate=args.rate,
-        batch=args.batch,
-        seconds=args.seconds,
-        workers=args.workers,
-        cores=args.cores,
-        baseline=not args.no_baseline,
-    )
+    try:
+        result = run_frontend_bench(
+            config,
+            rate=args.rate,
+            batch=args.batch,
+            seconds=args.seconds,
+            workers=args.workers,
+            cores=args.cores,
+            baseline=not args.no_baseline,
+        )
+    except MemoryError:  # numpy's allocation of batch x window samples
+        raise RfclassifyError(
+            f"--batch {args.batch}: not enough memory for that many windows; use a smaller one"
+        ) from None
     if args.json:
         print_json(result)
         return 0

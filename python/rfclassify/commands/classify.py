@@ -19,13 +19,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ..errors import RecordingError, RfclassifyError
-from .common import _number, positive_float, positive_int
+from .common import finite_float, positive_float, positive_int, probability, sample_format
 
 SIGMF_SUFFIXES = (".sigmf-meta", ".sigmf-data", ".sigmf")
-
-
-# common.py's number parser; a public ``probability`` there would serve other verbs too.
-_probability = _number(float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -96,17 +92,17 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="start-to-start distance of windows (default: contiguous windows)",
     )  # fmt: skip
     windows.add_argument(
-        "--min-confidence", type=_probability, default=0.0, metavar="C",
+        "--min-confidence", type=probability, default=0.0, metavar="C",
         help="drop records whose top probability is below C, counted (default: 0)",
     )  # fmt: skip
     raw = parser.add_argument_group("raw IQ files (SigMF recordings carry these themselves)")
     raw.add_argument("--rate", type=positive_float, metavar="R", help="sample rate (S/s)")
     raw.add_argument(
-        "--dtype", metavar="T",
+        "--dtype", type=sample_format, metavar="T",
         help="sample format: cf32_le (GNU Radio .cfile), ci16_le, ci8, cu8 (rtl_sdr), cf64_le",
     )  # fmt: skip
     raw.add_argument(
-        "--center-freq", type=float, metavar="F",
+        "--center-freq", type=finite_float, metavar="F",
         help="centre frequency (Hz); for SigMF it overrides core:frequency",
     )  # fmt: skip
     out = parser.add_argument_group("output")

@@ -62,6 +62,20 @@ positive_float = _number(float, lambda v: v > 0, "a finite number > 0")
 non_negative_float = _number(float, lambda v: v >= 0, "a finite number >= 0")
 positive_int = _number(int, lambda v: v >= 1, ">= 1")
 non_negative_int = _number(int, lambda v: v >= 0, ">= 0")
+finite_float = _number(float, lambda v: True, "a finite number")  # float() takes 'nan', 'inf'
+probability = _number(float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1")
+below_one = _number(float, lambda v: 0.0 <= v < 1.0, "in [0, 1), e.g. 0.5")
+
+
+def sample_format(text: str) -> str:
+    """An argparse ``type`` for an IQ sample format (``--dtype``): a SigMF name or an alias."""
+    from ..io.datatypes import normalise_datatype
+
+    try:
+        normalise_datatype(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def image_size(text: str) -> tuple[int, int]:
@@ -88,7 +102,7 @@ def add_frontend_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--window-ms", type=positive_float, metavar="MS", help="window duration")
     group.add_argument("--nfft", type=positive_int, help="FFT size of one STFT frame")
     group.add_argument(
-        "--overlap", type=float, metavar="FRACTION", help="least overlap of STFT frames, 0..<1"
+        "--overlap", type=below_one, metavar="FRACTION", help="least overlap of STFT frames, 0..<1"
     )
     group.add_argument("--size", type=image_size, metavar="HxW", help="output image size")
     group.add_argument(
@@ -143,12 +157,13 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     raw.add_argument("--rate", type=positive_float, help="sample rate of a raw file (S/s)")
     raw.add_argument(
         "--dtype",
+        type=sample_format,
         default="cf32_le",
         help="sample format of a raw file: cf32_le (GNU Radio .cfile), ci16_le, ci8, cu8 "
         "(rtl_sdr), cf64_le (default: %(default)s)",
     )
     raw.add_argument(
-        "--center-freq", type=float, metavar="HZ", help="centre frequency of a raw file"
+        "--center-freq", type=finite_float, metavar="HZ", help="centre frequency of a raw file"
     )
 
 

@@ -58,7 +58,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     preview.add_argument(
         "--per-class", type=positive_int, default=6, help="examples per class (default: 6)"
     )
-    preview.add_argument("--seed", type=int, default=0, help="which examples (default: 0)")
+    preview.add_argument(
+        "--seed", type=non_negative_int, default=0, help="which examples (default: 0)"
+    )
     preview.set_defaults(run=_preview)
 
 

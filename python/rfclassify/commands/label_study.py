@@ -5,19 +5,36 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .common import fraction, json_object, positive_float, positive_int, print_json
+from ..training.label_study import METHODS
+from .common import (
+    fraction,
+    json_object,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
 
 def _list(convert, name: str):
     def parse(text: str) -> list:
         try:
-            return [convert(part) for part in text.split(",") if part.strip()]
+            values = [convert(part.strip()) for part in text.split(",") if part.strip()]
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"{text!r}: a comma-separated list of {name}"
             ) from None
+        if not values:
+            raise argparse.ArgumentTypeError(f"{text!r}: give at least one of the {name}")
+        return values
 
     return parse
+
+
+def _method(text: str) -> str:
+    if text not in METHODS:
+        raise argparse.ArgumentTypeError(f"unknown method {text!r}; use {', '.join(METHODS)}")
+    return text
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -54,10 +71,10 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="label fractions (default: 0.01,0.1,1)",
     )  # fmt: skip
     parser.add_argument(
-        "--seeds", type=_list(int, "integers"), default=[0, 1, 2], help="(default: 0,1,2)"
+        "--seeds", type=_list(non_negative_int, "seeds"), default=[0, 1, 2], help="(default: 0,1,2)"
     )
     parser.add_argument(
-        "--methods", type=_list(str, "names"), default=["scratch", "finetune"],
+        "--methods", type=_list(_method, "methods"), default=["scratch", "finetune"],
         help="scratch, finetune, probe (default: scratch,finetune)",
     )  # fmt: skip
     parser.add_argument("--epochs", type=positive_int, default=10, help="(default: 10)")

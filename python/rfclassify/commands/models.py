@@ -26,13 +26,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--family", help="only this family (vim, mobilevit, vit, ...)")
     parser.add_argument("--no-macs", action="store_true", help="skip counting MACs (faster)")
     parser.add_argument("--json", action="store_true", help="one JSON list")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run(args, parser))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..models import create_model, list_models, model_spec
     from ..models.flops import count_macs, count_params
 
+    families = sorted({model_spec(name).family for name in list_models()})
+    if args.family and args.family not in families:
+        parser.error(f"--family {args.family}: no such family; use {', '.join(families)}")
     rows = []
     for name in list_models():
         spec = model_spec(name)

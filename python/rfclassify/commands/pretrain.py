@@ -7,14 +7,16 @@ import shlex
 import sys
 from pathlib import Path
 
-from .common import json_object, positive_float, positive_int, print_json
+from .common import (
+    _number,
+    json_object,
+    non_negative_float,
+    positive_float,
+    positive_int,
+    print_json,
+)
 
-
-def _ratio(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"the mask ratio must be in (0, 1), got {text}")
-    return value
+_ratio = _number(float, lambda v: 0.0 < v < 1.0, "in (0, 1), e.g. 0.75")  # the masked share
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -57,7 +59,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--accumulate", type=positive_int, default=4, help="batches per step (default: 4)"
     )
     parser.add_argument("--lr", type=positive_float, help="(default: 1.5e-4 x batch / 256)")
-    parser.add_argument("--warmup-epochs", type=float, default=2.0, help="(default: 2)")
+    parser.add_argument(
+        "--warmup-epochs", type=non_negative_float, default=2.0, help="(default: 2)"
+    )
     parser.add_argument("--decoder-dim", type=positive_int, default=128, help="(default: 128)")
     parser.add_argument("--decoder-depth", type=positive_int, default=2, help="(default: 2)")
     parser.add_argument("--max-steps-per-epoch", type=positive_int, help="cap optimiser steps")

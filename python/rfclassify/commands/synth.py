@@ -7,7 +7,15 @@ import argparse
 import json
 from pathlib import Path
 
-from .common import non_negative_float, positive_float, positive_int
+from .common import (
+    finite_float,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+    probability,
+    sample_format,
+)
 
 # Kept in step with rfclassify.signals.scene.KIND_LABELS (a test checks), so --help stays instant.
 SCENE_KINDS = ("lte", "nr", "noise", "wifi_ofdm", "dvbt_like", "fm_broadcast", "cw_tones",
@@ -71,10 +79,16 @@ def register(verbs: argparse._SubParsersAction) -> None:
         "--seconds", type=positive_float, default=0.08, help="duration (default: %(default)g)"
     )
     parser.add_argument(
-        "--offset", type=float, default=0.0, metavar="HZ", help="carrier offset from the centre"
+        "--offset",
+        type=finite_float,
+        default=0.0,
+        metavar="HZ",
+        help="carrier offset from the centre",
     )
     parser.add_argument(
-        "--snr", type=float, help="SNR in dB over the occupied band (default: 20; testpattern 30)"
+        "--snr",
+        type=finite_float,
+        help="SNR in dB over the occupied band (default: 20; testpattern 30)",
     )
     parser.add_argument(
         "--center-freq",
@@ -86,14 +100,17 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
         "--datatype",
+        type=sample_format,
         default="cf32_le",
         help="SigMF sample format: cf32_le, ci16_le, ci8, cu8, cf64_le (default: %(default)s)",
     )
     carrier = parser.add_argument_group("LTE / NR carrier")
-    carrier.add_argument("--bandwidth", type=float, metavar="MHZ", help="channel bandwidth")
+    carrier.add_argument(
+        "--bandwidth", type=positive_float, metavar="MHZ", help="channel bandwidth"
+    )
     carrier.add_argument("--scs", type=int, choices=[15, 30], help="NR subcarrier spacing (kHz)")
-    carrier.add_argument("--cell-id", type=int, help="physical cell id")
-    carrier.add_argument("--load", type=float, help="mean traffic load 0..1")
+    carrier.add_argument("--cell-id", type=non_negative_int, help="physical cell id")
+    carrier.add_argument("--load", type=probability, help="mean traffic load 0..1")
     carrier.add_argument(
         "--param",
         type=_key_value,
@@ -105,7 +122,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
     chan = parser.add_argument_group("channel")
     chan.add_argument("--channel", choices=CHANNEL_PROFILES, default="none", help="multipath")
     chan.add_argument("--doppler", type=non_negative_float, default=0.0, metavar="HZ")
-    chan.add_argument("--cfo", type=float, default=0.0, metavar="HZ", help="carrier offset error")
+    chan.add_argument(
+        "--cfo", type=finite_float, default=0.0, metavar="HZ", help="carrier offset error"
+    )
     parser.add_argument(
         "--max-samples", type=positive_int, default=200_000_000, help=argparse.SUPPRESS
     )
@@ -113,11 +132,11 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.seed < 0:
+        parser.error(f"--seed {args.seed}: a seed must be >= 0")
     if args.gallery is not None:
         if args.signal is not None or args.out is not None:
             parser.error("--gallery draws every kind: give it without KIND and --out")
-        if args.seed < 0:
-            parser.error(f"--seed {args.seed}: a gallery seed must be >= 0")
         return _gallery(args)
     if args.signal is None:
         parser.error(
@@ -125,6 +144,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         )
     if args.out is None:
         parser.error(f"{args.signal}: give --out, the .sigmf-meta file to write")
+    _check_kind_flags(args, parser)
     if args.signal == "testpattern":
         annotations, samples, rate = _test_pattern(args, parser)
     else:
@@ -146,6 +166,23 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         f"{len(annotations)} annotation{'s' if len(annotations) != 1 else ''}"
     )
     return 0
+
+
+def _check_kind_flags(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """Flags KIND has no use for are refused, not silently ignored (or refused late)."""
+    carrier = {"--bandwidth": args.bandwidth, "--scs": args.scs, "--cell-id": args.cell_id}
+    carrier["--load"] = args.load
+    given = [flag for flag, value in carrier.items() if value is not None]
+    if args.signal == "testpattern":
+        scene = {"--param": args.param, "--channel": args.channel != "none"}
+        scene.update({"--doppler": args.doppler, "--cfo": args.cfo, "--offset": args.offset})
+        given += [flag for flag, value in scene.items() if value]
+        if given:
+            parser.error(f"{', '.join(given)}: testpattern is a fixed layout, these do not apply")
+    elif given and args.signal not in ("lte", "nr"):
+        parser.error(f"{', '.join(given)}: LTE / NR carrier options, {args.signal} takes none")
+    elif args.scs is not None and args.signal != "nr":
+        parser.error("--scs is NR's subcarrier spacing; LTE's is always 15 kHz")
 
 
 def _gallery(args: argparse.Namespace) -> int:

@@ -6,7 +6,16 @@ import argparse
 from pathlib import Path
 
 from ..errors import RfclassifyError
-from .common import fraction, invocation, json_object, positive_float, positive_int
+from .common import (
+    below_one,
+    fraction,
+    invocation,
+    json_object,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def register(verbs: argparse._SubParsersAction) -> None:
@@ -42,7 +51,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="render N training examples per epoch on the fly (needs --val; its frontend)",
     )
     parser.add_argument(
-        "--generate-seed", type=int, help="seed of the on-the-fly stream (default: 1)"
+        "--generate-seed", type=non_negative_int, help="seed of the on-the-fly stream (default: 1)"
     )
     parser.add_argument(
         "--recipe", type=Path, metavar="FILE", help="recipe for --generate (default: --val's)"
@@ -60,15 +69,17 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--batch-size", type=positive_int)
     parser.add_argument("--lr", type=positive_float)
     parser.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
-    parser.add_argument("--weight-decay", type=float)
+    parser.add_argument("--weight-decay", type=non_negative_float)
     parser.add_argument("--scheduler", choices=["cosine", "none"])
-    parser.add_argument("--warmup-epochs", type=int)
-    parser.add_argument("--patience", type=int, help="early-stopping epochs (0: off)")
-    parser.add_argument("--grad-clip", type=float, help="max gradient norm (0: off)")
-    parser.add_argument("--label-smoothing", type=float)
-    parser.add_argument("--seed", type=int)
-    parser.add_argument("--workers", type=int, help="DataLoader worker processes")
-    parser.add_argument("--max-steps-per-epoch", type=int, help="cap the batches per epoch")
+    parser.add_argument("--warmup-epochs", type=non_negative_int)
+    parser.add_argument("--patience", type=non_negative_int, help="early-stopping epochs (0: off)")
+    parser.add_argument("--grad-clip", type=non_negative_float, help="max gradient norm (0: off)")
+    parser.add_argument("--label-smoothing", type=below_one)
+    parser.add_argument("--seed", type=non_negative_int)
+    parser.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
+    parser.add_argument(
+        "--max-steps-per-epoch", type=non_negative_int, help="cap the batches per epoch"
+    )
     parser.add_argument(
         "--steps-per-epoch",
         type=positive_int,
@@ -111,10 +122,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="end this call after N epochs (continue later with --resume)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run(args, parser))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.generate and args.label_fraction is not None:
+        parser.error("--label-fraction subsets a --data folder, not a --generate stream")
     from ..training.config import resolve_config
     from ..training.trainer import train
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Sequence
 
 from ..commands.common import record_line, results_own_stdout
+from ..commands.usage import UsageParser
 from ..errors import RfclassifyError
 from ..io.records import ResultRecord
 from .config import add_arguments, resolve, to_toml
@@ -34,7 +35,7 @@ EXAMPLES = """examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = UsageParser(
         prog=PROG,
         description=(
             "Classify a live radio stream (or a recording) as LTE, 5G NR, noise or other, window "
