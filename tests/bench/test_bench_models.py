@@ -105,7 +105,9 @@ def test_plot_writes_a_png(bench):
     ],
 )
 def test_bad_requests_fail_before_anything_is_timed(argv, message, capsys):
-    assert main(["bench", "models", *argv, "--quick"]) == 1
+    with pytest.raises(SystemExit) as stop:  # a usage error
+        main(["bench", "models", *argv, "--quick"])
+    assert stop.value.code == 2
     assert message in capsys.readouterr().err
 
 

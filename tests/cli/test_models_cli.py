@@ -46,8 +46,10 @@ def test_export_a_checkpoint_with_its_card(tmp_path):
 
 def test_export_bad_arguments(tmp_path):
     proc = rf("export", "vim_ultralight", "--out", tmp_path / "x.txt")
-    assert proc.returncode == 1 and ".onnx" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and ".onnx" in proc.stderr and "Traceback" not in proc.stderr
     proc = rf("export", "nope", "--out", tmp_path / "x.onnx")
     assert proc.returncode == 1 and "neither a registered model" in proc.stderr
     proc = rf("export", "vim_ultralight", "--fp16", "--int8", "--out", tmp_path / "x.onnx")
     assert proc.returncode == 2
+    proc = rf("export", "vim_ultralight", "--test", tmp_path, "--out", tmp_path / "x.onnx")
+    assert proc.returncode == 2 and "--test needs a trained checkpoint" in proc.stderr

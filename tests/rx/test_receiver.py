@@ -243,6 +243,35 @@ def test_bad_arguments_are_usage_errors():
     assert proc.returncode == 2 and "invalid choice: 'tv'" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "flag,value,message",
+    [
+        ("--max-batch", "0", "must be >= 1"),  # once hung the receiver for good
+        ("--seed", "-1", "must be >= 0"),
+        ("--threads", "-3", "must be >= 0"),
+        ("--hop", "-1", "must be >= 0"),
+        ("--window", "nan", "must be a finite number"),
+        ("--gain", "inf", "must be a finite number"),
+        ("--rate", "-5", "must be >= 0"),
+        ("--min-confidence", "2", "must be between 0 and 1"),
+        ("--max-latency-ms", "0", "must be > 0"),
+        ("--duration", "nan", "must be a finite number"),
+    ],
+)
+def test_numbers_out_of_range_are_usage_errors_before_anything_starts(flag, value, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--source", "sim", flag, value, "--print-config"])
+    assert exc.value.code == 2
+    assert f"argument {flag}: {message}" in capsys.readouterr().err
+
+
+def test_a_station_file_with_a_number_out_of_range_names_the_key(tmp_path, capsys):
+    station = tmp_path / "station.toml"
+    station.write_text("[classifier]\nmax_batch = 0\n")
+    assert main(["--config", str(station), "--print-config"]) == 1
+    assert "classifier.max_batch must be >= 1, got 0" in capsys.readouterr().err
+
+
 def test_the_installed_entry_point_answers_help():
     exe = Path(sys.executable).with_name("rfclassify-rx")
     proc = subprocess.run(

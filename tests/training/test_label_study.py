@@ -110,7 +110,9 @@ def test_a_study_fraction_outside_0_1_is_a_usage_error(sets, capsys):
 def test_the_study_refuses_fine_tuning_without_an_encoder(sets, capsys):
     args = ["label-study", "--model", VIT, "--data", str(sets / "train")]
     args += ["--val", str(sets / "val"), "--test", str(sets / "test"), "--out", str(sets / "y")]
-    assert main([*args, "--quiet"]) != 0
+    with pytest.raises(SystemExit) as stop:  # a usage error
+        main([*args, "--quiet"])
+    assert stop.value.code == 2
     assert "need --encoder" in capsys.readouterr().err
 
 

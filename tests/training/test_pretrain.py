@@ -76,7 +76,9 @@ def test_an_encoder_that_does_not_fit_is_refused_with_the_reason(pretrained, unl
 
 def test_linear_probe_without_an_encoder_is_a_usage_error(unlabeled, capsys):
     args = ["train", "--model", VIT, "--data", str(unlabeled / "data"), "--linear-probe"]
-    assert main([*args, "--out", str(unlabeled / "x"), "--quiet"]) != 0
+    with pytest.raises(SystemExit) as stop:
+        main([*args, "--out", str(unlabeled / "x"), "--quiet"])
+    assert stop.value.code == 2
     assert "--linear-probe needs --init-from" in capsys.readouterr().err
 
 

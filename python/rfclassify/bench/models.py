@@ -62,13 +62,18 @@ def available_backends() -> list[str]:
     return found
 
 
-def check_request(models: Sequence[str] | None, backends: Sequence[str] | None) -> None:
-    """Refuse unknown models and backends, and CUDA ones with no GPU, before anything is timed."""
+def check_names(models: Sequence[str] | None, backends: Sequence[str] | None) -> None:
+    """Refuse unknown models and backends (ValueError naming the known ones)."""
     for name in models or ():
         model_spec(name)  # ValueError naming the known models
     unknown = [b for b in backends or () if b not in BACKENDS]
     if unknown:
         raise ValueError(f"unknown backend(s) {', '.join(unknown)}; known: {', '.join(BACKENDS)}")
+
+
+def check_request(models: Sequence[str] | None, backends: Sequence[str] | None) -> None:
+    """Refuse unknown models and backends, and CUDA ones with no GPU, before anything is timed."""
+    check_names(models, backends)
     missing = [b for b in backends or () if b not in available_backends()]
     if missing:
         raise ValueError(f"{', '.join(missing)}: no CUDA device visible to that runtime here")

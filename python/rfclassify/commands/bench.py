@@ -7,6 +7,7 @@ import argparse
 from .common import (
     add_frontend_arguments,
     frontend_from_args,
+    non_negative_float,
     positive_float,
     positive_int,
     print_json,
@@ -217,15 +218,25 @@ def _register_models(kinds: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--plot", metavar="PNG", help="also draw throughput and latency here")
-    parser.set_defaults(run=run_models)
+    parser.set_defaults(run=lambda args: run_models(args, parser))
 
 
-def run_models(args: argparse.Namespace) -> int:
+def run_models(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import sys
 
-    from ..bench.models import check_request, format_table, plot_models, run_models_bench
+    from ..bench.models import (
+        check_names,
+        check_request,
+        format_table,
+        plot_models,
+        run_models_bench,
+    )
     from ..errors import RfclassifyError
 
+    try:
+        check_names(args.models, args.backends)
+    except ValueError as exc:
+        parser.error(str(exc))
     try:
         check_request(args.models, args.backends)
     except ValueError as exc:
@@ -284,7 +295,10 @@ def _register_stream(kinds: argparse._SubParsersAction) -> None:
         "--rate", type=positive_float, default=30.72e6, help="sample rate (default: %(default)g)"
     )
     st.add_argument(
-        "--window", type=float, default=0.0, help="window, ms (default: the model card's)"
+        "--window",
+        type=non_negative_float,
+        default=0.0,
+        help="window, ms (default: the model card's)",
     )
     st.add_argument(
         "--seconds", type=positive_float, default=10.0, help="per phase (default: %(default)g)"

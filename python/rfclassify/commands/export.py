@@ -64,23 +64,23 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run(args, parser))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..models.card import load_any
     from ..models.export import export_model
 
+    if args.out.suffix != ".onnx":
+        parser.error(f"--out {args.out}: use a .onnx file name")
+    if args.test and Path(args.model).suffix != ".safetensors":
+        parser.error("--test needs a trained checkpoint (.safetensors)")
     model, card = load_any(args.model, args.classes, args.in_chans)
     precision = "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
-    if args.out.suffix != ".onnx":
-        raise RfclassifyError(f"--out {args.out}: use a .onnx file name")
     if args.name or args.test:
         card.name = args.name or args.out.stem
     test = None
     if args.test:
-        if Path(args.model).suffix != ".safetensors":
-            raise RfclassifyError("--test needs a trained checkpoint (.safetensors)")
         test = _measure(args, card)
     with tempfile.TemporaryDirectory() as tmp:
         report = export_model(

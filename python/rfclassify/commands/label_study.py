@@ -89,11 +89,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default: cpu)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=lambda args: run(args, parser))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..training.label_study import StudyConfig, run_study
+
+    if {"finetune", "probe"} & set(args.methods) and not args.encoder:
+        parser.error("finetune and probe need --encoder (an MAE encoder.safetensors)")
 
     study = StudyConfig(
         model=args.model,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..errors import RfclassifyError
 from .common import (
     below_one,
     fraction,
@@ -162,7 +161,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         "linear_probe": True if args.linear_probe else None,
     }
     if args.linear_probe and not args.init_from:
-        raise RfclassifyError("--linear-probe needs --init-from (a pretrained encoder to probe)")
+        parser.error("--linear-probe needs --init-from (a pretrained encoder to probe)")
     config = resolve_config(args.model, args.config, flags)
     result = train(
         config,

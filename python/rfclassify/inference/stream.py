@@ -67,6 +67,8 @@ class StreamClassifier:
     ):
         if mode not in MODES:
             raise RfclassifyError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+        if int(max_batch) < 1:
+            raise RfclassifyError(f"max batch must be >= 1, got {max_batch}")
         if not max_latency_s > 0:
             raise RfclassifyError(f"max latency must be positive, got {max_latency_s} s")
         if not 0.0 <= min_confidence <= 1.0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,57 @@ FIELDS = (
 )
 
 
+_AT_LEAST_0 = (lambda v: v >= 0, ">= 0")
+# Numbers a field may hold; flags out of range are usage errors (exit 2), file values exit 1.
+LIMITS: dict[tuple[str, str], tuple[Callable[[float], bool], str]] = {
+    ("source", "rate"): _AT_LEAST_0,
+    ("source", "freq"): _AT_LEAST_0,
+    ("source", "gain"): (lambda v: True, "a number"),  # NaN (the default): automatic gain
+    ("source", "bandwidth"): _AT_LEAST_0,
+    ("source", "seed"): _AT_LEAST_0,
+    ("classifier", "window_ms"): _AT_LEAST_0,
+    ("classifier", "hop_ms"): _AT_LEAST_0,
+    ("classifier", "min_confidence"): (lambda v: 0.0 <= v <= 1.0, "between 0 and 1"),
+    ("classifier", "threads"): _AT_LEAST_0,
+    ("classifier", "max_batch"): (lambda v: v >= 1, ">= 1"),
+    ("classifier", "max_latency_ms"): (lambda v: v > 0, "> 0"),
+    ("outputs", "duration"): _AT_LEAST_0,
+    ("outputs", "status_every"): _AT_LEAST_0,
+}
+
+
+def _out_of_range(field: Field, value: Any) -> str | None:
+    """What is wrong with a number ``value`` for ``field`` (None: nothing)."""
+    limit = LIMITS.get((field.section, field.name))
+    if limit is None or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    accept, requirement = limit
+    gain_unset = field.name == "gain" and math.isnan(value)
+    if not (math.isfinite(value) or gain_unset):
+        return f"must be a finite number, got {value!r}"
+    if not accept(value):
+        return f"must be {requirement}, got {value!r}"
+    return None
+
+
+def _flag_type(field: Field) -> Callable[[str], Any]:
+    """The argparse ``type`` of ``field``'s flag: its Python type, then its limits."""
+    convert = type(field.default)
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {convert.__name__}") from None
+        problem = _out_of_range(field, value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    parse.__name__ = convert.__name__
+    return parse
+
+
 class Config(dict):
     """``config["source"]["rate"]``-style access to the resolved settings."""
 
@@ -134,7 +186,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 kwargs["action"] = "store_const"
                 kwargs["const"] = True
             else:
-                kwargs["type"] = type(field.default)
+                kwargs["type"] = _flag_type(field)
                 kwargs["metavar"] = field.name.upper()
             if field.choices:
                 kwargs["choices"] = field.choices
@@ -173,6 +225,9 @@ def _coerce(field: Field, value: Any, where: str) -> Any:
         raise RfclassifyError(
             f"{where}: {field.section}.{field.name} must be a {want.__name__}, got {value!r}"
         )
+    problem = _out_of_range(field, value)
+    if problem:
+        raise RfclassifyError(f"{where}: {field.section}.{field.name} {problem}")
     if field.choices and value not in field.choices:
         raise RfclassifyError(
             f"{where}: {field.section}.{field.name} = {value!r}; use {', '.join(field.choices)}"
@@ -202,8 +257,6 @@ def _check(config: Config) -> None:
         raise RfclassifyError(f"--source {src['kind']} needs --input PATH (the recording)")
     if src["kind"] == "file" and not src["rate"]:
         raise RfclassifyError("--source file (raw IQ) needs --rate; SigMF recordings carry theirs")
-    if src["rate"] < 0 or not math.isfinite(src["rate"]):
-        raise RfclassifyError(f"--rate must be positive, got {src['rate']}")
     if not src["rate"] and src["kind"] not in FILE_SOURCES:
         src["rate"] = SIM_RATE if src["kind"] == "sim" else SDR_RATE
     if src["kind"] == "soapy" and not (src["driver"] or src["dev_args"]):
@@ -212,14 +265,10 @@ def _check(config: Config) -> None:
             "(e.g. 'driver=uhd,type=b200')"
         )
     out = config["outputs"]
-    if out["duration"] < 0 or out["status_every"] < 0:
-        raise RfclassifyError("--duration and --status-every must be >= 0")
     if out["record"] and not out["record"].endswith((".sigmf-meta", ".sigmf-data", ".sigmf")):
         raise RfclassifyError(f"--record {out['record']}: give a .sigmf-meta path")
     if out["zmq_curve_keys"] and not out["zmq"]:
         raise RfclassifyError("--zmq-curve-keys needs --zmq ADDRESS (the feed to protect)")
-    if not 0.0 <= config["classifier"]["min_confidence"] <= 1.0:
-        raise RfclassifyError("--min-confidence must be in 0..1")
 
 
 def _toml_value(value: Any) -> str:
