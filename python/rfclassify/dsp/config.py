@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import numbers
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,6 +28,27 @@ MIN_SUPPORTED_RATE = 1.92e6
 MAX_SUPPORTED_RATE = 61.44e6
 MIN_WINDOW_SECONDS = 1e-3
 MAX_WINDOW_SECONDS = 40e-3
+# Far beyond any real use, but finite: a card asking for more would fail later with MemoryError
+# (the taper is made at once) or OverflowError (the STFT plan) instead of a reason.
+MAX_NFFT = 1 << 20
+MAX_WINDOW_SAMPLES = 1 << 32
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_finite(value: Any) -> bool:
+    """A finite real number (not a bool; a 400-digit int is not finite as a float either)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+_OPTIONAL = ("window_ms", "window_samples", "frames_per_column", "sample_rate")
 
 
 @dataclass(frozen=True)
@@ -86,7 +109,12 @@ class FrontendConfig:
 
     def __post_init__(self) -> None:
         # JSON has no tuples: accept a list and freeze it.
-        object.__setattr__(self, "fixed_range_db", tuple(float(v) for v in self.fixed_range_db))
+        span = self.fixed_range_db
+        if not (isinstance(span, list | tuple) and len(span) == 2 and all(map(_is_finite, span))):
+            raise ValueError(
+                f"invalid frontend config: fixed_range_db={span!r:.80} must be two finite numbers"
+            )
+        object.__setattr__(self, "fixed_range_db", tuple(float(v) for v in span))
         self._validate()
 
     # -- validation ---------------------------------------------------------------------------
@@ -95,6 +123,20 @@ class FrontendConfig:
         def bad(msg: str) -> None:
             raise ValueError(f"invalid frontend config: {msg}")
 
+        # Types first, so that a card with "nfft": "256" or 256.0 gets a reason, not a TypeError
+        # from a comparison here or a float array shape in the frontend.
+        for name in ("nfft", "height", "width", "channels", "window_samples", "frames_per_column"):
+            value = getattr(self, name)
+            if not (_is_int(value) or (value is None and name in _OPTIONAL)):
+                bad(f"{name} must be an integer, got {value!r:.80}")
+        for name in ("window_ms", "overlap", "db_floor", "sample_rate", "min_rate", "max_rate"):
+            value = getattr(self, name)
+            if not (_is_finite(value) or (value is None and name in _OPTIONAL)):
+                bad(f"{name} must be a finite number, got {value!r:.80}")
+        if not (_is_finite(self.rate_tolerance) and self.rate_tolerance >= 0):
+            bad(f"rate_tolerance={self.rate_tolerance!r:.80} must be a number >= 0")
+        if self.sample_rate is not None and self.sample_rate <= 0:
+            bad(f"sample_rate={self.sample_rate} must be positive")
         if (self.window_ms is None) == (self.window_samples is None):
             bad("set exactly one of window_ms and window_samples")
         if self.window_ms is not None and not (
@@ -103,8 +145,10 @@ class FrontendConfig:
             bad(f"window_ms={self.window_ms} is outside 1..40 ms")
         if self.window_samples is not None and self.window_samples < self.nfft:
             bad(f"window_samples={self.window_samples} is shorter than nfft={self.nfft}")
-        if self.nfft < 8:
-            bad(f"nfft={self.nfft} is below 8")
+        if self.window_samples is not None and self.window_samples > MAX_WINDOW_SAMPLES:
+            bad(f"window_samples={self.window_samples} is above {MAX_WINDOW_SAMPLES}")
+        if not 8 <= self.nfft <= MAX_NFFT:
+            bad(f"nfft={self.nfft} is outside 8..{MAX_NFFT}")
         if not 0.0 <= self.overlap < 1.0:
             bad(f"overlap={self.overlap} must be in [0, 1)")
         if self.frames_per_column is not None and self.frames_per_column < 1:
@@ -120,11 +164,11 @@ class FrontendConfig:
             bad(f"channels={self.channels}; use 1 or 3")
         if self.normalisation not in ("standardize", "minmax", "fixed", "none"):
             bad(f"normalisation={self.normalisation!r}")
+        if not -300.0 <= self.db_floor <= 300.0:  # 10 ** (floor / 10) must be a float32 power
+            bad(f"db_floor={self.db_floor} is outside -300..300 dB")
         lo, hi = self.fixed_range_db
         if not lo < hi:
             bad(f"fixed_range_db={self.fixed_range_db} must be increasing")
-        if not math.isfinite(self.db_floor):
-            bad("db_floor must be finite")
         if self.rate_policy not in ("any", "exact"):
             bad(f"rate_policy={self.rate_policy!r}; use 'any' or 'exact'")
         if self.rate_policy == "exact" and not self.sample_rate:
@@ -132,11 +176,18 @@ class FrontendConfig:
         if not 0 < self.min_rate <= self.max_rate:
             bad(f"min_rate={self.min_rate}, max_rate={self.max_rate}")
         try:
+            import numpy as np
             from scipy.signal import get_window
 
-            get_window(self.window, 16)
-        except (ValueError, TypeError) as exc:
-            bad(f"unknown window {self.window!r} ({exc})")
+            with warnings.catch_warnings():  # a NaN taper is refused just below
+                warnings.simplefilter("ignore", RuntimeWarning)
+                taper = get_window(self.window, self.nfft)
+        except (ValueError, TypeError, OverflowError) as exc:
+            bad(f"unknown window {self.window!r:.80} ({exc})")
+        # A number is a Kaiser beta to scipy: a huge one (or a zero-width Gaussian) gives NaN,
+        # which would silently mark every window invalid.
+        if not (np.isfinite(taper).all() and taper.sum() > 0):
+            bad(f"window {self.window!r:.80} gives a taper that is not finite and positive")
 
     # -- rates and lengths --------------------------------------------------------------------
 
@@ -147,8 +198,10 @@ class FrontendConfig:
 
     def check_rate(self, sample_rate: float) -> None:
         """Refuse a capture rate this frontend (and so its model) was not made for."""
-        if not (isinstance(sample_rate, (int, float)) and math.isfinite(sample_rate)):
-            raise ValueError(f"sample rate {sample_rate!r} is not a number")
+        # Any real number, numpy scalars included (np.float32(30.72e6) is a rate, not "not a
+        # number"); a bool is not a rate.
+        if not _is_finite(sample_rate):
+            raise ValueError(f"sample rate {sample_rate!r:.80} is not a number")
         if self.rate_policy == "exact":
             assert self.sample_rate is not None
             if abs(sample_rate - self.sample_rate) > self.rate_tolerance * self.sample_rate:
@@ -172,7 +225,7 @@ class FrontendConfig:
         if self.window_samples is not None:
             return int(self.window_samples)
         assert self.window_ms is not None
-        n = round(self.window_ms * 1e-3 * sample_rate)
+        n = round(self.window_ms * 1e-3 * float(sample_rate))  # an int, even for a numpy rate
         if n < self.nfft:
             raise ValueError(
                 f"a {self.window_ms:g} ms window at {sample_rate / 1e6:g} MS/s is {n} samples, "

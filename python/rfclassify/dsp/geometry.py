@@ -46,6 +46,11 @@ class StftGeometry:
             hop = math.ceil((length - nfft) / (frames - 1))
         else:
             hop = (length - nfft) // (frames - 1)
+            if hop == 0 and config.frames_per_column:  # 10**9 of the same frame: MemoryError
+                raise ValueError(
+                    f"frames_per_column={k}: {frames} distinct frames of nfft={nfft} do not fit "
+                    f"in a window of {length} samples"
+                )
         # Negative when padded: the first frame starts before the window.
         offset = ((length - nfft) - (frames - 1) * hop) // 2
         return cls(

@@ -30,6 +30,10 @@ from .geometry import StftGeometry
 
 # Block of frames processed at once: taper + FFT + square + pool stay within a typical L2.
 _BLOCK_BYTES = 512 * 1024
+# Samples too large for float32 (or their power) become inf, and the window is marked invalid by
+# the mask: an expected outcome, not one to warn about (numpy's errstate is per thread, so each
+# place that may overflow sets it).
+_OVERFLOW_IS_EXPECTED = {"over": "ignore", "invalid": "ignore"}
 
 
 class Frontend:
@@ -44,6 +48,7 @@ class Frontend:
         self.config = config
         self.workers = max(1, int(workers))
         self._geometries: dict[float, StftGeometry] = {}
+        self._unseen: dict[StftGeometry, np.ndarray] = {}
         taper = get_window(config.window, config.nfft, fftbins=True).astype(np.float32)
         # One coefficient per interleaved float (I, Q, I, Q, ...).
         self._taper_iq = np.repeat(taper, 2)
@@ -54,6 +59,9 @@ class Frontend:
     # -- public API ---------------------------------------------------------------------------
 
     def geometry(self, sample_rate: float) -> StftGeometry:
+        # Checked before the cache is asked: a list is unhashable (TypeError), and a complex or
+        # bool "rate" equal to a planned one would get that plan.
+        self.config.check_rate(sample_rate)
         geo = self._geometries.get(sample_rate)
         if geo is None:
             geo = StftGeometry.plan(self.config, sample_rate)
@@ -119,8 +127,12 @@ class Frontend:
             else:
                 self._run_columns(part, geo, rows, 0, geo.width)
             row += part.shape[0]
-        rows = _bins_to_rows(pooled, geo)  # (N, H, W) linear power
+        with np.errstate(**_OVERFLOW_IS_EXPECTED):
+            rows = _bins_to_rows(pooled, geo)  # (N, H, W) linear power
         valid = np.isfinite(rows).all(axis=(1, 2))
+        unseen = self._unseen_samples(geo)
+        if unseen.size and parts:  # a NaN where no frame looks still marks a broken source
+            valid &= np.concatenate([np.isfinite(p[:, unseen]).all(axis=1) for p in parts])
         rows[~valid] = 0.0
         floor = np.float32(10.0 ** (self.config.db_floor / 10.0))
         np.maximum(rows, floor, out=rows)
@@ -128,6 +140,19 @@ class Frontend:
         rows *= np.float32(10.0)
         np.maximum(rows, np.float32(self.config.db_floor), out=rows)  # exact floor after rounding
         return rows, valid
+
+    def _unseen_samples(self, geo: StftGeometry) -> np.ndarray:
+        """Indices of the samples no STFT frame reads: the few left over at both ends (see
+        ``StftGeometry``), or the gaps between frames that do not overlap."""
+        unseen = self._unseen.get(geo)
+        if unseen is None:
+            starts = geo.offset + geo.hop * np.arange(geo.frames)
+            edges = np.zeros(geo.window_length + 1, np.int64)
+            np.add.at(edges, np.clip(starts, 0, geo.window_length), 1)
+            np.add.at(edges, np.clip(starts + geo.nfft, 0, geo.window_length), -1)
+            unseen = np.flatnonzero(np.cumsum(edges[:-1]) == 0)
+            self._unseen[geo] = unseen
+        return unseen
 
     # -- the heavy part -----------------------------------------------------------------------
 
@@ -194,18 +219,19 @@ class Frontend:
         k, nfft = geo.frames_per_column, geo.nfft
         src = frames_iq[w0:w1, c0 * k : c1 * k]
         block = self._scratch(src.size).reshape(src.shape)
-        np.multiply(src, self._taper_iq, out=block)
-        spec = scipy.fft.fft(block.view(np.complex64), axis=-1, overwrite_x=True, workers=1)
-        sq = spec.view(np.float32)
-        np.square(sq, out=sq)
-        nw, cols = w1 - w0, c1 - c0
-        if self.config.time_pooling == "mean":
-            # Pool the squared I and Q first, then add them: one pass over the big array.
-            acc = np.add.reduce(sq.reshape(nw, cols, k, 2 * nfft), axis=2)
-            np.add(acc[..., 0::2], acc[..., 1::2], out=out[w0:w1, c0:c1])
-        else:
-            power = sq[..., 0::2] + sq[..., 1::2]
-            np.max(power.reshape(nw, cols, k, nfft), axis=2, out=out[w0:w1, c0:c1])
+        with np.errstate(**_OVERFLOW_IS_EXPECTED):
+            np.multiply(src, self._taper_iq, out=block)
+            spec = scipy.fft.fft(block.view(np.complex64), axis=-1, overwrite_x=True, workers=1)
+            sq = spec.view(np.float32)
+            np.square(sq, out=sq)
+            nw, cols = w1 - w0, c1 - c0
+            if self.config.time_pooling == "mean":
+                # Pool the squared I and Q first, then add them: one pass over the big array.
+                acc = np.add.reduce(sq.reshape(nw, cols, k, 2 * nfft), axis=2)
+                np.add(acc[..., 0::2], acc[..., 1::2], out=out[w0:w1, c0:c1])
+            else:
+                power = sq[..., 0::2] + sq[..., 1::2]
+                np.max(power.reshape(nw, cols, k, nfft), axis=2, out=out[w0:w1, c0:c1])
 
     def close(self) -> None:
         if self._pool is not None:
@@ -233,7 +259,12 @@ class SpectrogramInProgress:
         returns how many columns are done."""
         geo = self.geometry
         usable = samples.size - geo.offset - geo.nfft
-        frames = 0 if usable < 0 else min(geo.frames, usable // geo.hop + 1)
+        if usable < 0:
+            frames = 0
+        elif geo.hop == 0:  # a window of exactly nfft samples: every frame is the same one
+            frames = geo.frames
+        else:
+            frames = min(geo.frames, usable // geo.hop + 1)
         columns = frames // geo.frames_per_column
         if columns > self.columns:
             batch = _as_window_batch(samples, samples.size)
@@ -308,7 +339,8 @@ def _as_window_batch(windows: np.ndarray, length: int) -> np.ndarray:
             f"windows have {windows.shape[1]} samples; this frontend at this rate needs {length}"
         )
     if windows.dtype != np.complex64:
-        windows = windows.astype(np.complex64)
+        with np.errstate(**_OVERFLOW_IS_EXPECTED):
+            windows = windows.astype(np.complex64)
     if windows.strides[1] != windows.itemsize:
         windows = np.ascontiguousarray(windows)
     return windows

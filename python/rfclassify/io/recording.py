@@ -256,6 +256,8 @@ def _load_metadata(meta: Path) -> dict[str, Any]:
         raise RecordingError(meta, "not valid JSON (not UTF-8 text)") from None
     except RecursionError:
         raise RecordingError(meta, "not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # an integer literal past sys.get_int_max_str_digits()
+        raise RecordingError(meta, f"not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not isinstance(data.get("global"), dict):
         raise RecordingError(meta, 'is JSON but not SigMF metadata (no "global" object)')
     return data
@@ -276,7 +278,9 @@ def _check_global(meta: Path, info: dict[str, Any]) -> tuple[str, float]:
         )
     rate = _positive_rate(meta, info["core:sample_rate"], "core:sample_rate")
     channels = info.get("core:num_channels", 1)
-    if isinstance(channels, int) and channels != 1:
+    if isinstance(channels, float) and channels.is_integer():
+        channels = int(channels)  # JSON Schema counts 2.0 as an integer: it is a count too
+    if isinstance(channels, int) and not isinstance(channels, bool) and channels != 1:
         raise RecordingError(
             meta, f"has {channels} interleaved channels; only 1-channel recordings are supported"
         )
@@ -364,8 +368,10 @@ def open_recording(path: str | Path, verify_checksum: bool = False) -> Recording
     size = _data_size(data, f"SigMF data file not found (named by {meta.name})")
     if any(c.get("core:header_bytes", 0) for c in captures[1:]):
         raise RecordingError(meta, "core:header_bytes past the first capture is not supported")
-    header = captures[0].get("core:header_bytes", 0) if captures else 0
-    trailing = info.get("core:trailing_bytes", 0)
+    # The schema admits 4.0 for these integer fields (JSON Schema: an integral number is an
+    # integer); as floats they would make the sample count and every file offset a float.
+    header = int(captures[0].get("core:header_bytes", 0)) if captures else 0
+    trailing = int(info.get("core:trailing_bytes", 0))
     if header + trailing > size:
         raise RecordingError(
             data, f"is {size} bytes, fewer than its {header} header + {trailing} trailing bytes"
@@ -386,7 +392,7 @@ def open_recording(path: str | Path, verify_checksum: bool = False) -> Recording
         global_info=info,
         captures=captures,
         data_offset=header,
-        offset=info.get("core:offset", 0),
+        offset=int(info.get("core:offset", 0)),
     )
 
 
