@@ -137,3 +137,11 @@ def test_a_malformed_address_is_refused_in_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot connect to '127.0.0.1:5557'" in err[0]
     assert "tcp://127.0.0.1:5557" in err[0]
+
+
+def test_json_mode_re_escapes_what_a_terminal_would_act_on():
+    from rfclassify.commands.listen import _text
+
+    raw = '{"label":"\u009b2J","seq":1}'.encode()  # a raw C1 CSI is legal inside JSON strings
+    assert _text(raw) == '{"label":"\\u009b2J","seq":1}'
+    assert _text(b'{"seq":1}') == '{"seq":1}'  # printable ASCII passes as received

@@ -221,7 +221,7 @@ def test_export_with_a_test_set_writes_metrics_targets_and_how_to_remake_it(
         [*cmd[:4], "vim_ultralight", "--out", str(tmp_path / "x.onnx"), "--test", str(easy)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
-    assert fresh.returncode == 1 and "trained checkpoint" in fresh.stderr
+    assert fresh.returncode == 2 and "trained checkpoint" in fresh.stderr  # a usage error
 
 
 def test_compare_puts_runs_side_by_side(easy, trained, tmp_path):

@@ -226,14 +226,31 @@ def results_own_stdout():
 CLIPPED_NOTICE = 0.001  # a clipped share worth a word on the console (the record has it all)
 
 
+def printable(text: str) -> str:
+    """``text`` safe for a terminal: what is not printable (newlines, escape sequences, lone
+    surrogates) is shown escaped, so a hostile publisher can neither fake lines nor drive the
+    reader's terminal."""
+    if text.isprintable():
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:
+            pass
+    return "".join(
+        c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else repr(c)[1:-1] for c in text
+    )
+
+
 def record_line(record) -> str:
     """A result record in one line: when, where, what, how sure, seq (``listen`` and the
-    receiver print this)."""
+    receiver print this). Text fields from the feed are made printable first."""
     when = record.time.replace("T", " ")
     freq = "       ? MHz" if record.center_freq is None else f"{record.center_freq / 1e6:8.3f} MHz"
-    extra = "" if record.valid else f"  (not classified: {record.reason or 'invalid input'})"
+    reason = printable(record.reason) or "invalid input"
+    extra = "" if record.valid else f"  (not classified: {reason})"
     if record.clipped >= CLIPPED_NOTICE:
         extra += f"  ({record.clipped:.1%} of samples at full scale: clipped)"
     if record.skipped:
         extra += f"  ({record.skipped} windows skipped before: inference behind)"
-    return f"{when}  {freq}  {record.label:<8} {record.confidence:5.3f}  seq {record.seq}{extra}"
+    label = printable(record.label)
+    return f"{when}  {freq}  {label:<8} {record.confidence:5.3f}  seq {record.seq}{extra}"

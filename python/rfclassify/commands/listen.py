@@ -101,13 +101,16 @@ def _decode(frames: list[bytes]):
     if len(frames) != 2 or frames[0] != TOPIC:
         topic = frames[0][:20] if frames else b""
         raise ValueError(f"{len(frames)} frame(s) on topic {topic!r}, expected [{TOPIC!r}, JSON]")
-    return ResultRecord.from_json(frames[1])
+    # UTF-8 only, as the publisher writes it (json.loads would also guess UTF-16/32 from bytes)
+    return ResultRecord.from_json(frames[1].decode("utf-8"))
 
 
 def _text(payload: bytes) -> str:
-    """The JSON as received, on one line (a pretty-printed record is compacted)."""
-    text = payload.decode()
-    if "\n" in text or "\r" in text:
+    """The JSON as received, on one line: a pretty-printed record is compacted, and one with
+    characters beyond printable ASCII (C1 controls are legal raw in JSON strings) is re-escaped,
+    so a terminal reading along is never driven by the feed."""
+    text = payload.decode("utf-8")
+    if not (text.isascii() and text.isprintable()):
         text = json.dumps(json.loads(text), separators=(",", ":"))
     return text
 
