@@ -16,7 +16,7 @@ def _table_rows(text: str) -> list[str]:
     for line in text.splitlines():
         if not line.startswith("|") or set(line) <= {"|", "-", " "}:
             continue
-        if line.startswith(("| case |", "| target |")):
+        if line.startswith(("| case |", "| target |", "| parser |")):
             continue  # a header
         rows.append(line)
     return rows
