@@ -11,7 +11,7 @@ from gnuradio import blocks, gr
 
 from rfclassify.blocks import classifier
 from rfclassify.blocks.pmt_records import record_from_pmt
-from rfclassify.inference.screening import ALL_ZERO, FULL_SCALE, NON_FINITE, screen
+from rfclassify.inference.screening import ALL_ZERO, NON_FINITE, screen
 
 RATE = 1.92e6
 WINDOW = 38400  # 20 ms at 1.92 MS/s
@@ -62,15 +62,18 @@ def test_nan_inf_and_zero_windows_are_marked_with_the_reason_and_the_rest_classi
 
 
 def test_clipped_input_is_labelled_and_says_how_much_was_at_full_scale():
-    data = _noise(3 * WINDOW, scale=0.02)
+    data = _noise(4 * WINDOW, scale=0.02)
     loud = _noise(WINDOW, seed=1, scale=2.0)  # an overloaded front end: the ADC saturates
     data[WINDOW : 2 * WINDOW] = np.clip(loud.real, -1, 1) + 1j * np.clip(loud.imag, -1, 1)
-    expected = np.mean((np.abs(loud.real) >= FULL_SCALE) | (np.abs(loud.imag) >= FULL_SCALE))
+    pinned = np.concatenate([np.abs(loud.real) >= 1, np.abs(loud.imag) >= 1]).mean()
+    # large but not pinned: a signal at unit power (as a simulator makes it) is not clipping
+    data[2 * WINDOW : 3 * WINDOW] = _noise(WINDOW, seed=2, scale=1.0)
     out, records = _run(classifier(sample_rate=RATE, mode="offline"), data)
     assert _same_bits(out, data)
-    assert all(r.valid for r in records) and len(records) == 3
-    assert records[0].clipped == records[2].clipped == 0.0
-    assert abs(records[1].clipped - expected) < 1e-6 and records[1].clipped > 0.5
+    assert all(r.valid for r in records) and len(records) == 4
+    assert records[0].clipped == records[3].clipped == 0.0
+    assert abs(records[1].clipped - pinned) < 1e-9 and records[1].clipped > 0.5
+    assert 0 < records[2].clipped <= 2 / (2 * WINDOW)  # its two extremes, once each
 
 
 def test_a_dc_step_and_a_retune_keep_the_stream_classified_window_by_window():
@@ -142,10 +145,13 @@ def test_bursts_shorter_than_a_window_pass_whole_and_are_counted_as_partial():
 
 def test_screen_on_edge_cases():
     assert screen(np.zeros(0, np.complex64)) == (ALL_ZERO, 0.0)
-    assert screen(np.full(8, 1 + 0j, np.complex64)) == ("", 1.0)
+    assert screen(np.full(8, 1 + 1j, np.complex64)) == ("", 1.0)
+    assert screen(np.full(8, 1 + 0j, np.complex64)) == ("", 0.5)  # every I pinned, no Q
     assert screen(np.full(8, 0.5 - 0.5j, np.complex64)) == ("", 0.0)
     assert screen(np.array([0, np.nan], np.complex64))[0] == NON_FINITE
-    assert screen(np.array([0, -1j], np.complex128)) == ("", 0.5)  # any complex dtype
+    assert screen(np.array([0, -1j], np.complex128)) == ("", 0.25)  # any complex dtype
+    rtl = (np.array([127, -128, 3, 127]) / 128).astype(np.float32)  # 8-bit codes at both ends
+    assert screen(rtl + 0j) == ("", 3 / 8)
 
 
 def test_malformed_sdr_tags_are_ignored_and_the_stream_goes_on():

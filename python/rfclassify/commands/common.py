@@ -249,7 +249,7 @@ def record_line(record) -> str:
     reason = printable(record.reason) or "invalid input"
     extra = "" if record.valid else f"  (not classified: {reason})"
     if record.clipped >= CLIPPED_NOTICE:
-        extra += f"  ({record.clipped:.1%} of samples at full scale: clipped)"
+        extra += f"  ({record.clipped:.1%} of I/Q values at full scale: clipped)"
     if record.skipped:
         extra += f"  ({record.skipped} windows skipped before: inference behind)"
     label = printable(record.label)

@@ -52,7 +52,7 @@ class Done:
     latency_s: float
     error: str = ""
     reason: str = ""  # why the window was not classified ("" when it was)
-    clipped: float = 0.0  # share of its samples at full scale (``screening``)
+    clipped: float = 0.0  # share of its I/Q values pinned at full scale (``screening``)
 
 
 @dataclass

@@ -135,8 +135,8 @@ class ResultRecord:
     ``skipped`` counts windows dropped before this one because inference fell behind (DESIGN.md
     rule 3). ``valid=False`` marks a window that could not be classified, and ``reason`` says why
     (NaN/Inf or all-zero samples, a failed inference); ``clipped`` is the share of the window's
-    samples at full scale (an ADC overload: the label of a heavily clipped window deserves
-    doubt). Both were added within v1: a reader of older records sees their defaults.
+    I and Q values pinned at full scale (an ADC overload: the label of a heavily clipped window
+    deserves doubt). Both were added within v1: a reader of older records sees their defaults.
 
     Fields are checked and normalised to plain Python types on construction (numpy scalars from
     the engine become float/int), so every record can be serialised.
