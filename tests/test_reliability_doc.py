@@ -24,11 +24,9 @@ def _table_rows(text: str) -> list[str]:
 
 def test_every_case_is_backed_by_a_test_that_exists():
     text = DOC.read_text()
-    rows = _table_rows(text)
+    rows = _table_rows(text.split("## The soak")[0])  # the soak's table holds measurements
     assert len(rows) >= 40
     for row in rows:
-        if row.startswith("| soak"):
-            continue
         assert REFERENCE.search(row), f"a case without a test: {row[:80]}"
     missing = []
     for path, name in REFERENCE.findall(text):
