@@ -20,7 +20,7 @@ from typing import Any
 
 import pmt
 
-from ..io.records import SCHEMA_VERSION, ResultRecord, iso_from_datetime, is_iso_utc
+from ..io.records import SCHEMA_VERSION, ResultRecord, is_iso_utc, iso_from_datetime
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _SYMBOLS = ("label", "model", "time_source", "reason")
