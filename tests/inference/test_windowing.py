@@ -89,3 +89,36 @@ def test_buffers_are_reused_only_once_no_window_holds_them():
     for s, window in kept:
         np.testing.assert_array_equal(window, stream[s : s + 1000])
     assert reused > 5
+
+
+@pytest.mark.parametrize("hop", [None, 6000, 30_000])
+def test_every_buffer_has_one_size_whatever_the_chunks(hop):
+    """Memory must not depend on how the stream arrived: GNU Radio hands a block one packet or,
+    after a stall, its whole input buffer; buffers sized to those chunks grew a soak in steps."""
+    length = 20_000
+    stream = _stream(400_000)
+    windower = StreamWindower(length, hop)
+    sizes, got, at = set(), [], 0
+    for size in itertools.cycle([1, 333, 4096, 150_000, 7, 20_000, 99_999]):
+        if at >= stream.size:
+            break
+        for s, window in windower.push(stream[at : at + size], at):
+            sizes.add(window.base.size)
+            got.append((s, window.copy()))
+        at += size
+    assert sizes == {windower.capacity}
+    assert windower.capacity < length + length // 2  # not a window and a whole big chunk
+    expected = _expected(stream, 0, length, hop or length)
+    assert [s for s, _ in got] == [s for s, _ in expected]
+    for (_, a), (_, b) in zip(got, expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_new_window_length_gets_buffers_of_its_own_size():
+    stream = _stream(50_000)
+    windower = StreamWindower(10_000)
+    windower.push(stream[:25_000], 0)
+    windower.restart(25_000, length=4000)
+    windows = windower.push(stream[25_000:], 25_000)
+    assert {w.base.size for _, w in windows} == {windower.capacity}
+    assert [s for s, _ in windows] == list(range(25_000, 50_000 - 4000 + 1, 4000))
