@@ -258,6 +258,30 @@ def test_a_live_paced_stream_never_looks_stalled():
     assert counts["unfinished"] <= 2 * 8
 
 
+def test_a_running_flowgraph_trims_the_heap_and_stops_trimming_with_it():
+    import threading
+
+    from rfclassify.inference.heap import TRIMMER
+
+    if not TRIMMER.available:
+        pytest.skip("needs glibc's malloc_trim")
+    tb = gr.top_block()
+    src = blocks.vector_source_c(_noise(WINDOW), True)
+    throttle = blocks.throttle(gr.sizeof_gr_complex, RATE)
+    block = classifier(sample_rate=RATE, heap_trim_s=0.05)
+    idle = classifier(sample_rate=RATE, heap_trim_s=0)  # 0: this one holds nothing
+    head = blocks.head(gr.sizeof_gr_complex, int(0.6 * RATE))
+    tb.connect(src, throttle, block, idle, head, blocks.null_sink(gr.sizeof_gr_complex))
+    before = TRIMMER.trims
+    tb.run()
+    assert block.counters()["heap_trims"] - before >= 3  # 0.6 s at one trim per 50 ms
+    assert block.counters()["windows"] >= 20
+    assert not any(t.name == "rfclassify-heap-trim" for t in threading.enumerate())
+    assert TRIMMER.period is None
+    with pytest.raises(RfclassifyError, match="heap trim period must be >= 0"):
+        classifier(sample_rate=RATE, heap_trim_s=-1)
+
+
 # -- ZMQ -----------------------------------------------------------------------------------------
 
 

@@ -110,7 +110,7 @@ def test_every_buffer_has_one_size_whatever_the_chunks(hop):
     assert windower.capacity < length + length // 2  # not a window and a whole big chunk
     expected = _expected(stream, 0, length, hop or length)
     assert [s for s, _ in got] == [s for s, _ in expected]
-    for (_, a), (_, b) in zip(got, expected):
+    for (_, a), (_, b) in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
 
 

@@ -220,6 +220,7 @@ def measure_paced(model, backend, device, rate, window_ms, seconds, threads, max
         errors=counts["errors"],
         restarts=counts["restarts"],
         unfinished=counts["unfinished"],
+        heap_trims=counts.get("heap_trims", 0),
     )
     return out
 

@@ -30,6 +30,7 @@ from gnuradio import gr
 
 from ..errors import RfclassifyError
 from ..inference.engine import Classifier
+from ..inference.heap import DEFAULT_PERIOD_S, TRIMMER
 from ..inference.resolve import DEFAULT_MODEL
 from ..inference.stream import StreamClassifier
 from ..io.publisher import FORMATS, ZmqPublisher
@@ -78,6 +79,8 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         stall_timeout: seconds without input after which an incomplete window is dropped.
         strict_device: with ``device`` cuda, fail at construction instead of falling back to
             the CPU when CUDA is absent.
+        heap_trim_s: while running, hand freed heap memory back to the OS this often (glibc
+            ``malloc_trim``, process-wide; see ``inference.heap``); 0: never.
     """
 
     def __init__(
@@ -99,6 +102,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         stall_timeout: float = 0.2,
         zmq_curve_keys: str = "",
         strict_device: bool = False,
+        heap_trim_s: float = DEFAULT_PERIOD_S,
     ):
         gr.basic_block.__init__(
             self, name="rfclassify_classifier", in_sig=[np.complex64], out_sig=[np.complex64]
@@ -109,7 +113,12 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
             raise RfclassifyError("the tag key must not be empty")
         if window_ms < 0 or hop_ms < 0:
             raise RfclassifyError("window and hop durations must be >= 0 (0: the default)")
+        if not heap_trim_s >= 0:
+            raise RfclassifyError(f"heap trim period must be >= 0 s (0: never), got {heap_trim_s}")
+        self.heap_trim_s = float(heap_trim_s)
+        self._trimming = False
         log = _BlockLog(self.logger)
+        self._log = log
         engine = Classifier(
             model, backend, device, threads, window_ms or None, bool(strict_device), log
         )
@@ -157,11 +166,22 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
                 f"{GIL_SWITCH_INTERVAL_S * 1e3:g} ms for low-latency hand-offs"
             )
             sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+        if not self._trimming and self.heap_trim_s > 0:
+            first = TRIMMER.period is None
+            self._trimming = TRIMMER.hold(self.heap_trim_s, self._log)
+            if self._trimming and first:  # process-wide, so said in the log
+                self.logger.info(
+                    f"freed heap memory goes back to the OS every {TRIMMER.period:g} s "
+                    "(malloc_trim), so RSS stays what the flowgraph uses"
+                )
         self.stream.start()
         return True
 
     def stop(self) -> bool:
         self.stream.stop()
+        if self._trimming:
+            TRIMMER.release(self.heap_trim_s)
+            self._trimming = False
         return True
 
     def counters(self) -> dict[str, float]:
@@ -170,6 +190,7 @@ class classifier(gr.basic_block):  # GNU Radio names blocks in lower case
         if self.publisher is not None:
             out["zmq_sent"] = self.publisher.sent
             out["zmq_dropped"] = self.publisher.dropped
+        out["heap_trims"] = TRIMMER.trims  # the process's, every block's together
         return out
 
     def set_center_freq(self, freq: float) -> None:
