@@ -28,7 +28,8 @@ r = json.load(open(sys.argv[1]))
 p = r["paced"]
 print(f"{r['model']}, {r['rate_msps']:g} MS/s, {p['seconds']:.0f} s paced, {p['windows']} windows, "
       f"latency p50 {p['latency_p50_ms']:.1f} ms / p99 {p['latency_p99_ms']:.1f} ms, "
-      f"CPU {p['cpu_percent']:.0f} %, steal {p['steal_percent']:.1f} %")
+      f"CPU {p['cpu_percent']:.0f} %, steal {p['steal_percent']:.1f} %"
+      + (f", heap in use {p['heap_growth_percent']:+.2f} %" if "heap_growth_percent" in p else ""))
 print(checks_table(r["soak"]))
 PY
 exit $status

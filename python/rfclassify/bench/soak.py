@@ -57,34 +57,42 @@ def plot_soak(result: dict[str, Any], out: str | Path) -> None:
 
     from ..viz.png import save_palette_png
 
-    series = result["paced"]["rss_series"]
-    t, mb = series["seconds"], series["mb"]
-    q = max(1, len(mb) // 4)
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.plot(t, mb, lw=1.2, color="tab:blue", label="RSS")
-    quarters = (
-        (slice(0, q), "tab:green", "first quarter"),
-        (slice(len(mb) - q, len(mb)), "tab:red", "last quarter"),
-    )
-    for part, colour, label in quarters:
-        mean = sum(mb[part]) / len(mb[part])
-        ax.hlines(
-            mean, t[part][0], t[part][-1], colors=colour, lw=2, label=f"{label}: {mean:.1f} MB"
-        )
-    growth = result["paced"].get("rss_growth_percent", float("nan"))
     paced = result["paced"]
-    ax.set_title(
+    series = paced["rss_series"]
+    t = series["seconds"]
+    panels = [("RSS", series["mb"], "resident memory, MB", "tab:blue")]
+    if "heap_mb" in series:  # below it, what the program holds: a leak grows here too
+        panels.append(("heap in use", series["heap_mb"], "malloc in use, MB", "tab:purple"))
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.2 + 1.8 * len(panels)), sharex=True)
+    axes = list(axes) if len(panels) > 1 else [axes]
+    for ax, (name, mb, ylabel, colour) in zip(axes, panels, strict=True):
+        q = max(1, len(mb) // 4)
+        ax.plot(t, mb, lw=1.2, color=colour, label=name)
+        quarters = (
+            (slice(0, q), "tab:green", "first quarter"),
+            (slice(len(mb) - q, len(mb)), "tab:red", "last quarter"),
+        )
+        for part, line, label in quarters:
+            mean = sum(mb[part]) / len(mb[part])
+            ax.hlines(
+                mean, t[part][0], t[part][-1], colors=line, lw=2, label=f"{label}: {mean:.1f} MB"
+            )
+        ax.set_ylabel(ylabel)
+        low, high = min(mb), max(mb)
+        pad = max(5.0, 0.05 * high)
+        ax.set_ylim(low - pad, high + pad)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    growth = paced.get("rss_growth_percent", float("nan"))
+    heap = paced.get("heap_growth_percent")
+    axes[0].set_title(
         f"{result['model']}, {result['rate_msps']:g} MS/s paced, {paced['seconds']:.0f} s: "
-        f"RSS {growth:+.2f} %, {paced['skipped']} skipped, {paced['zmq_lost']} ZMQ lost",
+        f"RSS {growth:+.2f} %"
+        + (f", heap in use {heap:+.2f} %" if heap is not None else "")
+        + f", {paced['skipped']} skipped, {paced['zmq_lost']} ZMQ lost",
         fontsize=9,
     )
-    ax.set_xlabel("seconds since warm-up")
-    ax.set_ylabel("resident memory, MB")
-    low, high = min(mb), max(mb)
-    pad = max(5.0, 0.05 * high)
-    ax.set_ylim(low - pad, high + pad)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    axes[-1].set_xlabel("seconds since warm-up")
     fig.tight_layout()
     save_palette_png(fig, out, dpi=110)
     plt.close(fig)

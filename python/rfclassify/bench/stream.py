@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .machine import cpu_times, machine_info, rss_bytes, steal_percent
+from .machine import cpu_times, heap_in_use_bytes, machine_info, rss_bytes, steal_percent
 
 SDR_CHUNK_S = 0.001  # the paced source's chunk: about what an SDR driver delivers at a time
 
@@ -109,12 +109,14 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
         warm = block.counters()
     n0, t0, cpu0, machine0 = block.nitems_read(0), time.monotonic(), os.times(), cpu_times()
     rss = [(rss_bytes() or 0)]
+    heap = [heap_in_use_bytes()]
     rss_times = [0.0]
     end = t0 + seconds
     while time.monotonic() < end:
         time.sleep(min(0.5, max(0.0, end - time.monotonic())))
         if sample_rss:
             rss.append(rss_bytes() or 0)
+            heap.append(heap_in_use_bytes())
             rss_times.append(time.monotonic() - t0)
     n1, t1, cpu1, machine1 = block.nitems_read(0), time.monotonic(), os.times(), cpu_times()
     tb.stop()
@@ -140,6 +142,10 @@ def _run_graph(tb, block, seconds: float, warmup: float, sample_rss: bool) -> di
             "seconds": [round(t, 2) for t in rss_times],
             "mb": [round(b / 2**20, 2) for b in rss],
         }
+        if None not in heap:  # glibc: what the program holds, against what the OS counts
+            first, last = float(np.mean(heap[:q])), float(np.mean(heap[-q:]))
+            out["heap_growth_percent"] = 100.0 * (last - first) / first
+            out["rss_series"]["heap_mb"] = [round(b / 2**20, 2) for b in heap]
     return out
 
 
@@ -315,7 +321,11 @@ def run_stream_bench(
         progress("baseline: seed-style scipy spectrogram + torch eager batch 1 in work()")
         result["baseline"] = measure_baseline(model, rate, window, seconds, iq)
         result["speedup_vs_baseline"] = result["max"]["msps"] / result["baseline"]["msps"]
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the kernel's high-water mark, or a sample above it: both read per-thread RSS counters
+    # that are synchronised only every 64 page faults, so either can be a little behind
+    sampled = result["paced"].get("rss_series", {}).get("mb", [0.0])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = max(peak, result["paced"]["rss_end_mb"], max(sampled))
     fast_enough = paced_only or result["max"]["msps"] >= rate / 1e6
     result["realtime"] = fast_enough and result["paced"]["skipped"] == 0
     return result
