@@ -56,7 +56,23 @@ def test_a_short_soak_judges_every_target_and_draws_the_rss(tmp_path, capsys):
     series = paced["rss_series"]
     assert len(series["seconds"]) == len(series["mb"]) >= 3
     assert paced["errors"] == paced["restarts"] == 0
+    # glibc here: what the heap holds is sampled with RSS, and is a part of it
+    assert len(series["heap_mb"]) == len(series["mb"])
+    assert all(0 < heap < rss for heap, rss in zip(series["heap_mb"], series["mb"], strict=True))
+    assert abs(paced["heap_growth_percent"]) < 100
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_heap_in_use_counts_what_is_allocated_and_given_back():
+    from rfclassify.bench.machine import heap_in_use_bytes
+
+    before = heap_in_use_bytes()
+    block = bytearray(64 * 2**20)  # one block, from glibc's malloc
+    during = heap_in_use_bytes()
+    del block
+    after = heap_in_use_bytes()
+    assert during - before >= 64 * 2**20
+    assert during - after >= 64 * 2**20
 
 
 def test_soak_options_that_do_not_go_together_are_usage_errors(capsys):

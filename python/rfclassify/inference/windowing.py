@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 _RETIRED_KEPT = 4  # buffers remembered for reuse (their windows may still be queued)
-_PIECE_DIVISOR = 4  # a chunk is taken in pieces of at most a quarter window
+_PIECE_DIVISOR = 16  # a chunk is taken in pieces of at most 1/16 window
 _MIN_PIECE = 4096
 
 
@@ -36,7 +36,9 @@ class StreamWindower:
         windows are cut) plus one piece. One size, so any buffer no window holds any more can
         take the next: a soak showed that buffers sized by each chunk (GNU Radio hands a block
         anything from one packet to its whole input buffer after a stall) made memory grow in
-        steps, as ever larger ones were allocated and kept."""
+        steps, as ever larger ones were allocated and kept. The piece is small (1/16 window,
+        about an SDR packet's worth at 30.72 MS/s), so the pages a buffer has never been
+        written to, which become resident the first time a large chunk fills them, are few."""
         return self.length + self.piece - 1
 
     @property
