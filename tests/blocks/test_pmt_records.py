@@ -67,10 +67,19 @@ def test_every_field_round_trips():
     assert record_from_pmt(record_to_pmt(unknown_freq)) == unknown_freq
 
 
+def test_the_symbol_earlier_writers_sent_is_still_read():
+    record = _record(3)
+    old_form = pmt.dict_add(record_to_pmt(record), pmt.intern("time"), pmt.intern(record.time))
+    assert record_from_pmt(old_form) == record
+    bad = pmt.dict_add(record_to_pmt(record), pmt.intern("time"), pmt.intern("yesterday"))
+    with pytest.raises(ValueError, match="'time' must be ISO-8601 UTC"):
+        record_from_pmt(bad)
+
+
 @pytest.mark.parametrize(
     "value",
     [
-        pmt.intern("2026-12-02T12:00:00Z"),  # the old symbol form is refused, not half-read
+        pmt.from_double(1.8e9),  # seconds alone, not the tuple
         pmt.make_tuple(pmt.from_double(1.5), pmt.from_double(0.0)),
         pmt.make_tuple(pmt.from_uint64(1), pmt.from_double(1.0)),
         pmt.make_tuple(pmt.from_uint64(1), pmt.intern("x")),

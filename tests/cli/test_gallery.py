@@ -187,3 +187,20 @@ def test_help_mentions_the_gallery(capsys):
     out = capsys.readouterr().out
     assert "--gallery PNG" in out
     assert "rfclassify synth --gallery docs/gallery.png" in out
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        (["--rate", "1.92e6"], "--rate"),
+        (["--seconds", "0.5"], "--seconds"),
+        (["--rate", "1.92e6", "--seconds", "0.5"], "--rate, --seconds"),
+    ],
+)
+def test_gallery_refuses_options_it_would_ignore(tmp_path, capsys, extra, named):
+    out = tmp_path / "g.png"
+    with pytest.raises(SystemExit) as exit_:
+        main(["synth", "--gallery", str(out), *extra])
+    assert exit_.value.code == 2
+    assert f"{named} would be ignored (only --seed applies)" in capsys.readouterr().err
+    assert not out.exists()

@@ -53,3 +53,9 @@ def test_export_bad_arguments(tmp_path):
     assert proc.returncode == 2
     proc = rf("export", "vim_ultralight", "--test", tmp_path, "--out", tmp_path / "x.onnx")
     assert proc.returncode == 2 and "--test needs a trained checkpoint" in proc.stderr
+    # a setting that would be ignored is refused, not dropped silently
+    for precision in ([], ["--int8"], ["--int8", "dynamic"], ["--fp16"]):
+        args = [*precision, "--calibration", "8", "--out", tmp_path / "x.onnx"]
+        proc = rf("export", "vim_ultralight", *args)
+        assert proc.returncode == 2, precision
+        assert "--calibration sets the spectrograms of --int8 static" in proc.stderr

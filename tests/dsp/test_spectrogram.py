@@ -289,3 +289,9 @@ def test_short_windows_with_overhanging_frames_are_not_begun_early():
     frontend = Frontend(FrontendConfig(window_ms=1.0))
     assert frontend.geometry(1.92e6).pad_before > 0
     assert frontend.begin(1.92e6) is None
+
+
+@pytest.mark.parametrize("workers", [float("inf"), float("nan"), "two", None])
+def test_workers_that_are_not_a_whole_number_are_a_clear_error(workers):
+    with pytest.raises(ValueError, match="frontend workers must be a whole number"):
+        Frontend(FrontendConfig(), workers=workers)

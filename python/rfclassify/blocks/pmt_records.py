@@ -9,8 +9,9 @@ never mistakes a missing frequency for 0 Hz.
 life of the process: one per record kept 142 bytes each (600 MB a day at 50 windows/s). So it
 travels as GNU Radio's own time value, the ``rx_time`` tuple ``(uint64 whole seconds, double
 fractional seconds)`` since 1970 UTC, which C++ blocks can compute with; decoding gives back the
-ISO-8601 string. Every symbol left (label, model, time source, reason, class names) comes from a
-small fixed vocabulary.
+ISO-8601 string (and still reads the symbol that earlier writers sent). Every symbol left
+repeats from record to record: label, model, time source, class names, and reason (a few fixed
+texts, and the message of a failed batch).
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ def time_to_pmt(text: str) -> Any:
 
 
 def time_from_pmt(value: Any) -> str:
-    """The ``rx_time`` tuple -> ISO-8601 UTC with microseconds (what records carry)."""
+    """The ``rx_time`` tuple -> ISO-8601 UTC with microseconds (what records carry); the ISO
+    symbol of earlier writers as it is (the record checks it)."""
+    if pmt.is_symbol(value):
+        return pmt.symbol_to_string(value)
     if not (pmt.is_tuple(value) and pmt.length(value) == 2):
         raise ValueError(f"invalid result record: 'time' must be an rx_time tuple, got {value}")
     head, tail = pmt.tuple_ref(value, 0), pmt.tuple_ref(value, 1)

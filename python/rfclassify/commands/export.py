@@ -9,6 +9,8 @@ from pathlib import Path
 from ..errors import RfclassifyError
 from .common import invocation, positive_float, positive_int, print_json
 
+DEFAULT_CALIBRATION = 32  # spectrograms static int8 calibrates on
+
 
 def register(verbs: argparse._SubParsersAction) -> None:
     parser = verbs.add_parser(
@@ -51,7 +53,9 @@ def register(verbs: argparse._SubParsersAction) -> None:
         help="write an int8 model: dynamic (default) or static (calibrated)",
     )
     parser.add_argument(
-        "--calibration", type=positive_int, default=32, help="spectrograms for static int8 (32)"
+        "--calibration",
+        type=positive_int,
+        help=f"spectrograms for --int8 static ({DEFAULT_CALIBRATION})",
     )
     parser.add_argument(
         "--atol", type=positive_float, default=1e-4, help="fp32 parity bound (default: 1e-4)"
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(f"--out {args.out}: use a .onnx file name")
     if args.test and Path(args.model).suffix != ".safetensors":
         parser.error("--test needs a trained checkpoint (.safetensors)")
+    if args.calibration is not None and args.int8 != "static":
+        parser.error("--calibration sets the spectrograms of --int8 static: give both, or neither")
     model, card = load_any(args.model, args.classes, args.in_chans)
     precision = "fp16" if args.fp16 else "int8" if args.int8 else "fp32"
     if args.name or args.test:
@@ -89,7 +95,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             args.out,
             precision=precision,
             int8_mode=args.int8 or "dynamic",
-            calibration=args.calibration,
+            calibration=args.calibration or DEFAULT_CALIBRATION,
             atol=args.atol,
             workdir=Path(tmp),
         )

@@ -137,6 +137,12 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.gallery is not None:
         if args.signal is not None or args.out is not None:
             parser.error("--gallery draws every kind: give it without KIND and --out")
+        ignored = _options_given(args, parser, keep=("gallery", "seed"))
+        if ignored:
+            parser.error(
+                f"--gallery draws every kind with its own settings: {', '.join(ignored)} "
+                "would be ignored (only --seed applies)"
+            )
         return _gallery(args)
     if args.signal is None:
         parser.error(
@@ -183,6 +189,19 @@ def _check_kind_flags(args: argparse.Namespace, parser: argparse.ArgumentParser)
         parser.error(f"{', '.join(given)}: LTE / NR carrier options, {args.signal} takes none")
     elif args.scs is not None and args.signal != "nr":
         parser.error("--scs is NR's subcarrier spacing; LTE's is always 15 kHz")
+
+
+def _options_given(
+    args: argparse.Namespace, parser: argparse.ArgumentParser, keep: tuple[str, ...]
+) -> list[str]:
+    """The options of ``parser`` set to something other than their default, but ``keep``."""
+    given = []
+    for action in parser._actions:  # argparse has no public list of a parser's options
+        if not action.option_strings or action.dest in keep or action.dest == "help":
+            continue
+        if getattr(args, action.dest, action.default) != action.default:
+            given.append(action.option_strings[-1])
+    return given
 
 
 def _gallery(args: argparse.Namespace) -> int:

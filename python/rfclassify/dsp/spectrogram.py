@@ -46,7 +46,10 @@ class Frontend:
 
     def __init__(self, config: FrontendConfig, workers: int = 1):
         self.config = config
-        self.workers = max(1, int(workers))
+        try:
+            self.workers = max(1, int(workers))
+        except (OverflowError, ValueError, TypeError):
+            raise ValueError(f"frontend workers must be a whole number, got {workers!r}") from None
         self._geometries: dict[float, StftGeometry] = {}
         self._unseen: dict[StftGeometry, np.ndarray] = {}
         taper = get_window(config.window, config.nfft, fftbins=True).astype(np.float32)
