@@ -3,11 +3,10 @@ per record (PMT symbols are interned forever, so nothing unique per record may b
 
 from __future__ import annotations
 
-import ctypes
-
 import pmt
 import pytest
 
+from rfclassify.bench.machine import heap_in_use_bytes
 from rfclassify.blocks.pmt_records import (
     record_from_pmt,
     record_to_pmt,
@@ -95,22 +94,6 @@ def test_a_malformed_time_is_a_clear_value_error(value):
         record_from_pmt(encoded)
 
 
-class _MallInfo2(ctypes.Structure):
-    _fields_ = [
-        (name, ctypes.c_size_t)
-        for name in (
-            "arena", "ordblks", "smblks", "hblks", "hblkhd",
-            "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost",
-        )
-    ]  # fmt: skip
-
-
-def _malloc_in_use() -> int:
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallinfo2.restype = _MallInfo2
-    return libc.mallinfo2().uordblks
-
-
 def _encode(first: int, count: int) -> None:
     for seq in range(first, first + count):
         # a fresh time for every record, as a live stream has
@@ -121,8 +104,10 @@ def _encode(first: int, count: int) -> None:
 def test_encoding_records_keeps_no_memory_per_record():
     """The regression this guards: ``time`` as a symbol kept ~142 bytes per record for good
     (found by the soak). C++ allocations are what leaked, so glibc's own count is the measure."""
+    if heap_in_use_bytes() is None:
+        pytest.skip("needs glibc's mallinfo2")
     _encode(0, 2000)  # symbol table, caches and arenas settle
-    before = _malloc_in_use()
+    before = heap_in_use_bytes()
     _encode(2000, 20000)
-    kept = (_malloc_in_use() - before) / 20000
+    kept = (heap_in_use_bytes() - before) / 20000
     assert kept < 10, f"{kept:.0f} bytes of C++ memory kept per record"
