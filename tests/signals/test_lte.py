@@ -1,4 +1,8 @@
-"""Fidelity of the LTE downlink generator, measured on its time signal (TS 36.211)."""
+"""Fidelity of the LTE downlink generator, FDD and TDD, measured on its time signal (TS 36.211).
+
+FDD structure, sequences, 4-port CRS and MBSFN subframes here; TDD frame structure type 2 is
+checked blind, from the standard's tables, in ``test_lte_tdd.py``.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +54,9 @@ def _reference_crs(cell_id: int, ns: int, sym: int, n_rb: int, n_cp: int) -> np.
     return r[110 - n_rb : 110 + n_rb]
 
 
-def _crs_k(cell_id: int, port: int, sym: int, n_rb: int) -> np.ndarray:
-    v = [[0, 3], [3, 0]][port][sym != 0]
+def _crs_k(cell_id: int, port: int, sym: int, n_rb: int, ns: int = 0) -> np.ndarray:
+    """k = 6m + (v + v_shift) mod 6 (TS 36.211 §6.10.1.2); ports 2, 3 alternate by slot n_s."""
+    v = [[0, 3], [3, 0], [3 * (ns % 2)] * 2, [3 + 3 * (ns % 2)] * 2][port][sym != 0]
     return 6 * np.arange(2 * n_rb) + (v + cell_id % 6) % 6
 
 
@@ -203,6 +208,45 @@ def test_idle_cell_sends_only_sync_crs_and_pbch(cfg):
     assert extra.any() and in_control.all()
 
 
+@pytest.mark.parametrize("cp", ["normal", "extended"])
+def test_four_port_crs_at_their_resource_elements(cp):
+    cfg = LteConfig(bandwidth_mhz=3.0, cell_id=137, cp=cp, ports=4, load=0.0)
+    wf = lte_downlink(cfg, 10e-3, rng=6, start_subframe=1)
+    nsym = cfg.symbols_per_slot
+    grid = _demodulate(wf.samples, cfg, 20 * nsym) / wf.params["power_scale"]
+    n_cp = 1 if cp == "normal" else 0
+    for slot in range(20):
+        ns = (slot + 2) % 20
+        for port, sym in ((0, 0), (1, 0), (0, nsym - 3), (1, nsym - 3), (2, 1), (3, 1)):
+            ref = _reference_crs(cfg.cell_id, ns, sym, cfg.n_rb, n_cp)
+            got = grid[slot * nsym + sym, _crs_k(cfg.cell_id, port, sym, cfg.n_rb, ns)]
+            np.testing.assert_allclose(got, ref, atol=1e-4)
+    # idle: symbol 1 carries ports 2 and 3 alone, k = v_shift mod 3 (but for the PBCH in slot 1
+    # of subframe 0, the 19th slot of a signal starting at subframe 1)
+    sym1 = np.delete(np.abs(grid[1::nsym]) ** 2, 19, axis=0)
+    on_k = np.arange(cfg.n_rb * 12) % 3 == cfg.cell_id % 3
+    assert np.all(sym1[:, on_k] > 0.1) and np.all(sym1[:, ~on_k] < 1e-9)
+
+
+@pytest.mark.parametrize(("cfi", "ports", "region"), [(2, 1, 2), (1, 2, 1), (3, 4, 2)])
+def test_fdd_mbsfn_subframes_have_no_crs_or_pdsch_after_the_control_region(cfi, ports, region):
+    cfg = LteConfig(
+        bandwidth_mhz=5.0, cell_id=55, cfi=cfi, ports=ports, load=1.0, mbsfn_subframes=(1, 7)
+    )
+    wf = lte_downlink(cfg, 10e-3, rng=8)
+    nsym = cfg.symbols_per_slot
+    grid = _demodulate(wf.samples, cfg, 20 * nsym) / wf.params["power_scale"]
+    power = np.mean(np.abs(grid) ** 2, axis=1).reshape(10, 2 * nsym)
+    assert np.all(power[[1, 7], :region] > 0.1)  # CRS + control (PDCCH follows the load)
+    assert np.all(power[[1, 7], region:] < 1e-12)
+    assert np.all(power[[0, 2, 3, 4, 5, 6, 8, 9]] > 0.1)  # other subframes: full buffer
+    for sf in (1, 7):
+        ref = _reference_crs(cfg.cell_id, 2 * sf, 0, cfg.n_rb, 1)
+        got = grid[sf * 2 * nsym, _crs_k(cfg.cell_id, 0, 0, cfg.n_rb)]
+        np.testing.assert_allclose(got, ref, atol=1e-4)
+    assert wf.params["mbsfn_subframes"] == (1, 7) and wf.params["duty_cycle"] == 1.0
+
+
 def test_load_follows_the_mean_and_skips_fixed_signals():
     cfg = LteConfig(bandwidth_mhz=10.0, cell_id=5, load=0.3, modulation="64QAM")
     grid, info = lte_resource_grid(cfg, 200, rng=3)
@@ -256,7 +300,8 @@ def test_every_cyclic_prefix_repeats_its_symbol_tail(cp):
         ({"cell_id": 504}, "cell_id=504"),
         ({"cell_id": 1.5}, "cell_id must be an integer"),
         ({"cp": "long"}, "cp="),
-        ({"ports": 4}, "ports=4"),
+        ({"ports": 3}, "ports=3"),
+        ({"ports": 5}, "ports=5"),
         ({"cfi": 0}, "cfi=0"),
         ({"load": 1.5}, "load="),
         ({"load": True}, "load="),
@@ -285,3 +330,5 @@ def test_same_seed_same_samples_and_json_params():
     assert a.samples.size == round(2.5e-3 * 3.84e6) and a.label == "LTE"
     assert json.loads(json.dumps(a.params))["cell_id"] == 42
     assert a.params["n_rb"] == 15 and a.params["sample_rate"] == 3.84e6
+    assert a.params["duplex"] == "FDD" and a.params["subframe_types"] == "D" * 10
+    assert a.params["duty_cycle"] == 1.0 and a.params["dwpts_symbols"] is None
