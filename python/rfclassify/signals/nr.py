@@ -2,18 +2,46 @@
 
 The generator builds the resource grid of a carrier slot by slot, then OFDM-modulates it at the
 native rate ``nfft * SCS``. What makes it NR rather than LTE, and what a classifier may learn:
-no CRS (only the SSB is always on), the SSB placed off-centre on its own 20 RBs, the NR CP rule
-(one longer CP every 0.5 ms), DMRS only inside scheduled PRBs, and slot-level TDD patterns.
+no CRS (an idle cell sends only the SSB, SIB1 and the TRS), the SSB on the synchronisation
+raster somewhere in the carrier on its own 20 RBs and in bursts 5 to 160 ms apart, the NR CP
+rule (one longer CP every 0.5 ms), DMRS only inside scheduled PRBs, and slot-level TDD patterns.
+The SSB is in ``nr_sync_raster``, TRS and SIB1 in ``nr_idle``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
-from .common import QAM_ORDERS, Waveform, gold_sequence, ofdm_modulate, qpsk_from_bits, random_qam
+from .common import QAM_ORDERS, Waveform
+from .nr_idle import (
+    RE_KINDS,
+    SYMBOLS_PER_SLOT,
+    TRS_PERIODS_MS,
+    dmrs_c_init,
+    gold_qpsk,
+    pdsch_dmrs_symbols,
+    place_sib1,
+    place_trs,
+    qam_symbols,
+)
+from .nr_sync_raster import (
+    SSB_RBS,
+    band_l_max,
+    pbch_dmrs,
+    place_ssbs,
+    pss,
+    raster_positions,
+    ssb_layout,
+    ssb_symbol_starts,
+    sss,
+)
+
+__all__ = ["RE_KINDS", "SSB_RBS", "pbch_dmrs", "pdsch_dmrs_symbols", "pss", "ssb_symbol_starts"]
+__all__ += ["NR_BANDWIDTHS", "SSB_PERIODS_MS", "NrConfig", "cp_lengths", "nr_downlink", "sss"]
+__all__ += ["nr_resource_grid"]
 
 # TS 38.101-1 Table 5.3.2-1: maximum transmission bandwidth N_RB per SCS (kHz) and channel BW (MHz)
 NR_BANDWIDTHS: dict[int, dict[int, int]] = {
@@ -24,12 +52,9 @@ NR_BANDWIDTHS: dict[int, dict[int, int]] = {
     },
 }
 SSB_CASE_SCS = {"A": 15, "B": 30, "C": 30}  # TS 38.213 §4.1
-SYMBOLS_PER_SLOT = 14
-SSB_RBS = 20
-RE_KINDS = {
-    **{"empty": 0, "pss": 1, "sss": 2, "pbch": 3, "pbch_dmrs": 4},
-    **{"pdcch": 5, "pdcch_dmrs": 6, "pdsch": 7, "pdsch_dmrs": 8},
-}
+SSB_PERIODS_MS = (5, 10, 20, 40, 80, 160)  # ssb-periodicityServingCell, TS 38.331
+SSB_PLACEMENTS = ("raster", "random", "centre")
+FR1_MAX_HZ = 7.125e9
 _K = RE_KINDS
 
 
@@ -37,24 +62,40 @@ _K = RE_KINDS
 class NrConfig:
     """One NR downlink carrier. ``duplex`` is "FDD" or a TDD slot pattern such as "DDDSU".
 
-    ``ssb_case`` None picks A at 15 kHz and C at 30 kHz; ``ssb_rb_offset`` / ``coreset_rbs`` None
-    are drawn per waveform. ``load`` is the mean PDSCH PRB occupancy, ``special_dl_symbols`` the
-    DL part of an S slot (the rest, guard and UL, is silent at the gNB).
+    ``ssb_case`` None picks A at 15 kHz and C at 30 kHz; ``ssb_l_max`` SSBs (4 or 8) are sent
+    per burst, one burst every ``ssb_period_ms`` in the half frame ``ssb_phase_ms`` / 5 (None:
+    drawn per waveform, so the first burst may lie anywhere in the period). ``ssb_placement``:
+    "raster" puts the SSB on a GSCN point inside the carrier centred at
+    ``carrier_frequency_hz`` (None: a carrier drawn in a band that suits the SCS, SSB case and
+    duplex, see ``nr_sync_raster.BANDS``), "random" at any RB offset, "centre" in the middle; an
+    explicit ``ssb_rb_offset`` overrides all three. ``coreset_rbs`` None is drawn per waveform.
+    ``load`` is the mean PDSCH PRB occupancy; the CORESET's PDCCH occupancy is 0.75·load
+    (0.25 + 0.5·load if ``pdcch_when_idle``). An S slot is ``special_dl_symbols`` DL, a guard
+    and ``special_ul_symbols`` UL, both silent at the gNB (a real S slot keeps a guard symbol;
+    not enforced, so that recipes drawing up to 12 DL symbols keep working). ``sib1`` and
+    ``trs_period_ms`` (None: no TRS) set what the cell sends at any load, even when idle.
     """
 
     bandwidth_mhz: int = 20
     scs_khz: int = 30
     cell_id: int = 0
+    carrier_frequency_hz: float | None = None
     ssb_case: str | None = None
     ssb_l_max: int = 4
     ssb_period_ms: int = 20
+    ssb_phase_ms: float | None = None
+    ssb_placement: str = "raster"
     ssb_rb_offset: int | None = None
     duplex: str = "FDD"
     special_dl_symbols: int = 10
+    special_ul_symbols: int = 2
     load: float = 0.5
     modulation: str = "random"
     coreset_symbols: int = 1
     coreset_rbs: int | None = None
+    pdcch_when_idle: bool = False
+    sib1: bool = True
+    trs_period_ms: int | None = 20
     dmrs_type_a_position: int = 2
     dmrs_additional_positions: int = 1
 
@@ -78,18 +119,44 @@ class NrConfig:
         if SSB_CASE_SCS.get(case) != self.scs_khz:
             raise ValueError(f"ssb_case={case!r} does not fit {self.scs_khz} kHz: {SSB_CASE_SCS}")
         object.__setattr__(self, "ssb_case", case)
-        checks = [
+        for ok, message in self._checks(n_rb):
+            if not ok:
+                raise ValueError(message)
+        self._check_frequency()
+
+    def _checks(self, n_rb: int) -> list[tuple[bool, str]]:
+        phase, period = self.ssb_phase_ms, self.ssb_period_ms
+        pattern_ok = self.duplex == "FDD" or (set(self.duplex) <= set("DSU") and "D" in self.duplex)
+        slots_20ms = 20 << self.mu
+        return [
             (self.ssb_l_max in (4, 8), f"ssb_l_max={self.ssb_l_max} must be 4 or 8"),
-            (self.ssb_period_ms in (5, 10, 20), f"ssb_period_ms={self.ssb_period_ms} not 5/10/20"),
+            (period in SSB_PERIODS_MS, f"ssb_period_ms={period} not one of {SSB_PERIODS_MS}"),
+            (
+                phase is None or (0 <= phase < period and phase % 5 == 0),
+                f"ssb_phase_ms={phase} must be a multiple of 5 (a half frame) in [0, {period})",
+            ),
+            (
+                self.ssb_placement in SSB_PLACEMENTS,
+                f"ssb_placement={self.ssb_placement!r} must be one of {SSB_PLACEMENTS}",
+            ),
             (
                 self.ssb_rb_offset is None or 0 <= self.ssb_rb_offset <= n_rb - SSB_RBS,
                 f"ssb_rb_offset={self.ssb_rb_offset} must keep the SSB in 0..{n_rb - SSB_RBS}",
             ),
+            (pattern_ok, f"duplex={self.duplex!r} must be 'FDD' or a D/S/U slot pattern with a D"),
             (
-                self.duplex == "FDD" or (set(self.duplex) <= set("DSU") and "D" in self.duplex),
-                f"duplex={self.duplex!r} must be 'FDD' or a D/S/U slot pattern with a D",
+                not pattern_ok
+                or self.duplex == "FDD"
+                or (slots_20ms % len(self.duplex) == 0 and len(self.duplex) <= slots_20ms // 2),
+                f"duplex={self.duplex!r}: a TDD period must divide 20 ms and be at most 10 ms "
+                f"(TS 38.331 TDD-UL-DL-Pattern); slots are {1 / (1 << self.mu):g} ms",
             ),
             (1 <= self.special_dl_symbols <= 13, "special_dl_symbols must be in 1..13"),
+            (0 <= self.special_ul_symbols <= 12, "special_ul_symbols must be in 0..12"),
+            (
+                "S" not in self.duplex or self.special_dl_symbols + self.special_ul_symbols <= 14,
+                "special_dl_symbols + special_ul_symbols exceed the 14 symbols of an S slot",
+            ),
             (0.0 <= self.load <= 1.0, f"load={self.load} must be in [0, 1]"),
             (
                 self.modulation == "random" or self.modulation in QAM_ORDERS,
@@ -101,12 +168,33 @@ class NrConfig:
                 or (self.coreset_rbs % 6 == 0 and 6 <= self.coreset_rbs <= n_rb),
                 f"coreset_rbs={self.coreset_rbs} must be a multiple of 6 in 6..{n_rb}",
             ),
+            (
+                self.trs_period_ms is None or self.trs_period_ms in TRS_PERIODS_MS,
+                f"trs_period_ms={self.trs_period_ms} must be None or one of {TRS_PERIODS_MS}",
+            ),
             (self.dmrs_type_a_position in (2, 3), "dmrs_type_a_position must be 2 or 3"),
             (0 <= self.dmrs_additional_positions <= 3, "dmrs_additional_positions in 0..3"),
         ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
+
+    def _check_frequency(self) -> None:
+        f = self.carrier_frequency_hz
+        if f is None:
+            return
+        if not 0 < f <= FR1_MAX_HZ:
+            raise ValueError(f"carrier_frequency_hz={f} must be in FR1, (0, {FR1_MAX_HZ:g}] Hz")
+        l_max = band_l_max(self.ssb_case, f, self.duplex != "FDD")
+        if self.ssb_l_max > l_max:
+            raise ValueError(
+                f"ssb_l_max={self.ssb_l_max}: case {self.ssb_case} at {f / 1e9:g} GHz allows "
+                f"L_max = {l_max} (TS 38.213 §4.1)"
+            )
+        raster = self.ssb_placement == "raster" and self.ssb_rb_offset is None
+        if raster and raster_positions(f, 12 * self.n_rb, self.scs_khz * 1e3)[0].size == 0:
+            raise ValueError(
+                f"carrier_frequency_hz={f}: no synchronisation raster point (GSCN) puts the SSB "
+                f"inside {self.n_rb} RBs (TS 38.104 §5.4.3.1); move the carrier or use "
+                "ssb_placement='random'"
+            )
 
     @property
     def mu(self) -> int:
@@ -126,6 +214,11 @@ class NrConfig:
     def sample_rate(self) -> float:
         return float(self.nfft * self.scs_khz * 1000)
 
+    @property
+    def tdd_period_ms(self) -> float | None:
+        """The TDD pattern's period (None for FDD)."""
+        return None if self.duplex == "FDD" else len(self.duplex) / (1 << self.mu)
+
 
 def cp_lengths(nfft: int, mu: int, n_symbols: int) -> np.ndarray:
     """Normal-CP lengths in samples from the frame start (TS 38.211 §5.3.1).
@@ -138,120 +231,103 @@ def cp_lengths(nfft: int, mu: int, n_symbols: int) -> np.ndarray:
     return 144 * nfft // 2048 + ((16 << mu) * nfft // 2048) * long.astype(np.int64)
 
 
-def _m_sequence(tap: int, init: tuple[int, ...]) -> np.ndarray:
-    """x(i+7) = (x(i+tap) + x(i)) mod 2, 127 bits from x(0..6) = ``init``."""
-    x = list(init)
-    for i in range(120):
-        x.append((x[i + tap] + x[i]) % 2)
-    return np.array(x, dtype=np.int8)
-
-
-_PSS_X = _m_sequence(4, (0, 1, 1, 0, 1, 1, 1))
-_SSS_X0 = _m_sequence(4, (1, 0, 0, 0, 0, 0, 0))
-_SSS_X1 = _m_sequence(1, (1, 0, 0, 0, 0, 0, 0))
-
-
-def pss(n_id_2: int) -> np.ndarray:
-    """PSS d(n) = 1 - 2x(m), m = (n + 43 N_ID^(2)) mod 127 (TS 38.211 §7.4.2.2.1)."""
-    m = (np.arange(127) + 43 * n_id_2) % 127
-    return (1 - 2 * _PSS_X[m]).astype(np.float32)
-
-
-def sss(n_id_1: int, n_id_2: int) -> np.ndarray:
-    """SSS d(n) = [1 - 2x0((n+m0) mod 127)][1 - 2x1((n+m1) mod 127)] (TS 38.211 §7.4.2.3.1)."""
-    n = np.arange(127)
-    m0 = 15 * (n_id_1 // 112) + 5 * n_id_2
-    m1 = n_id_1 % 112
-    return ((1 - 2 * _SSS_X0[(n + m0) % 127]) * (1 - 2 * _SSS_X1[(n + m1) % 127])).astype(
-        np.float32
-    )
-
-
-def pbch_dmrs(n_cell_id: int, i_ssb: int, n_hf: int = 0, l_max: int = 4) -> np.ndarray:
-    """The 144 PBCH DMRS values of one SSB (TS 38.211 §7.4.1.4.1).
-
-    c_init = 2^11 (ī+1)(⌊N_ID/4⌋+1) + 2^6 (ī+1) + (N_ID mod 4), with ī = i_SSB + 4 n_hf for
-    L_max = 4 and ī = i_SSB (its 3 LSBs) for L_max = 8.
-    """
-    ibar = i_ssb + 4 * n_hf if l_max == 4 else i_ssb % 8
-    c_init = 2**11 * (ibar + 1) * (n_cell_id // 4 + 1) + 2**6 * (ibar + 1) + n_cell_id % 4
-    return qpsk_from_bits(gold_sequence(c_init, 288))
-
-
-def ssb_symbol_starts(case: str, l_max: int = 4) -> np.ndarray:
-    """First OFDM symbols of the candidate SSBs in a half frame (TS 38.213 §4.1).
-
-    Case A / C: {2, 8} + 14n (n = 0, 1 for L_max = 4; 0..3 for 8); Case B: {4, 8, 16, 20} + 28n
-    (n = 0 for L_max = 4; 0, 1 for 8).
-    """
-    base, step = ((2, 8), 14) if case in ("A", "C") else ((4, 8, 16, 20), 28)
-    n = np.arange(l_max // len(base))
-    return (np.add.outer(step * n, base)).ravel()
-
-
-@lru_cache(maxsize=128)
-def _ssb_template(n_cell_id: int, ibar_key: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """PSS, SSS and PBCH DMRS of one SSB in its 4 x 240 block, and the RE kind map (§7.4.3.1)."""
-    i_ssb, n_hf, l_max = ibar_key
-    kind = np.zeros((4, 240), dtype=np.int8)
-    kind[0, 56:183] = _K["pss"]
-    kind[2, 56:183] = _K["sss"]
-    kind[[1, 3], :] = _K["pbch"]
-    kind[2, :48] = kind[2, 192:] = _K["pbch"]
-    v = n_cell_id % 4
-    dmrs = (kind == _K["pbch"]) & (np.arange(240) % 4 == v)
-    kind[dmrs] = _K["pbch_dmrs"]
-    block = np.zeros((4, 240), dtype=np.complex64)
-    block[0, 56:183] = pss(n_cell_id % 3)
-    block[2, 56:183] = sss(n_cell_id // 3, n_cell_id % 3)
-    block[dmrs] = pbch_dmrs(n_cell_id, i_ssb, n_hf, l_max)  # row-major: k first, then l
-    return block, kind
-
-
-@lru_cache(maxsize=4096)
-def _gold_qpsk(c_init: int, count: int) -> np.ndarray:
-    """r(m) = ((1-2c(2m)) + j(1-2c(2m+1))) / √2, the DMRS sequence of TS 38.211 §7.4.1.1.1."""
-    return qpsk_from_bits(gold_sequence(c_init, 2 * count))
-
-
-def _dmrs_c_init(n_slot: int, sym: int, n_id: int) -> int:
-    """PDCCH/PDSCH DMRS c_init, n_SCID = 0 (TS 38.211 §7.4.1.1.1, §7.4.1.3.1)."""
-    return (2**17 * (SYMBOLS_PER_SLOT * n_slot + sym + 1) * (2 * n_id + 1) + 2 * n_id) % 2**31
-
-
-def pdsch_dmrs_symbols(n_dl: int, l0: int, additional: int) -> list[int]:
-    """Type-A PDSCH DMRS symbols, single-symbol DMRS, l_d = n_dl (TS 38.211 Table 7.4.1.1.2-3)."""
-    table = {8: ([7],) * 3, 10: ([9], [6, 9], [6, 9]), 12: ([9], [6, 9], [5, 8, 11])}
-    table |= {9: table[8], 11: table[10], 13: ([11], [7, 11], [5, 8, 11])}
-    table[14] = table[13]
-    extra = table[n_dl][additional - 1] if additional and n_dl in table else []
-    return [l0, *extra]
-
-
 def _rbg_size(n_rb: int) -> int:
     """Nominal RBG size P, configuration 1 (TS 38.214 Table 5.1.2.2.1-1)."""
     return 2 if n_rb <= 36 else 4 if n_rb <= 72 else 8 if n_rb <= 144 else 16
 
 
-def _dl_symbols(config: NrConfig, n_slots: int) -> np.ndarray:
-    """Per-symbol DL flag: D slots all 14, S slots the first ``special_dl_symbols``, U none."""
+def _pattern_dl(config: NrConfig) -> np.ndarray:
+    """DL symbols of each slot of the pattern: D 14, S ``special_dl_symbols``, U 0."""
     pattern = "D" if config.duplex == "FDD" else config.duplex
     n_dl = {"D": SYMBOLS_PER_SLOT, "S": config.special_dl_symbols, "U": 0}
-    counts = np.array([n_dl[pattern[s % len(pattern)]] for s in range(n_slots)])
-    return (np.arange(SYMBOLS_PER_SLOT)[None, :] < counts[:, None]).ravel()
+    return np.array([n_dl[p] for p in pattern], dtype=np.int64)
 
 
-def _draw_layout(config: NrConfig, rng: np.random.Generator) -> tuple[int, int, int]:
-    """SSB RB offset (off-centre unless the carrier leaves no choice) and the CORESET block."""
-    n_rb = config.n_rb
-    ssb_rb = config.ssb_rb_offset
-    if ssb_rb is None:
-        choices = np.arange(n_rb - SSB_RBS + 1)
-        off_centre = choices[np.abs(2 * choices - (n_rb - SSB_RBS)) > 1]
-        ssb_rb = int(rng.choice(off_centre if off_centre.size else choices))
-    cs_rbs = config.coreset_rbs or 6 * int(rng.integers(min(4, n_rb // 6), n_rb // 6 + 1))
-    cs_start = 6 * int(rng.integers(0, (n_rb - cs_rbs) // 6 + 1))
-    return ssb_rb, cs_rbs, cs_start
+def _user_pdcch(
+    grid: np.ndarray,
+    kind: np.ndarray,
+    slot_dl: np.ndarray,
+    c: NrConfig,
+    cs: tuple,
+    p_cce: float,
+    rng,
+) -> None:
+    """CCEs of the CORESET in use with probability ``p_cce``, non-interleaved (§7.3.2.2): CCE j
+    covers 6/D RBs x D symbols. DMRS on every 4th subcarrier from 1, referenced to CRB 0."""
+    cs_start, cs_rbs = cs
+    n_slots, n_rb, n_cs = slot_dl.size, c.n_rb, c.coreset_symbols
+    used = rng.random((n_slots, cs_rbs * n_cs // 6)) < p_cce
+    if not used.any():
+        return
+    rb_used = np.zeros((n_slots, n_rb), dtype=bool)
+    rb_used[:, cs_start : cs_start + cs_rbs] = np.repeat(used, 6 // n_cs, axis=1)
+    k4 = kind.reshape(n_slots, SYMBOLS_PER_SLOT, n_rb, 12)[:, :n_cs]
+    rb_used &= (k4 == 0).all(axis=(1, 3))  # RBs free in every CORESET symbol (not SIB1's)
+    slot, sym = np.nonzero((np.arange(n_cs) < slot_dl[:, None]) & rb_used.any(axis=1)[:, None])
+    rows = slot * SYMBOLS_PER_SLOT + sym
+    sc_used = np.repeat(rb_used[slot], 12, axis=1)
+    dm = sc_used.copy()
+    dm[:, np.arange(12 * n_rb) % 4 != 1] = False
+    values = np.zeros(sc_used.shape, dtype=np.complex64)
+    values[:, 1::4] = gold_qpsk(dmrs_c_init(slot % (10 << c.mu), sym, c.cell_id), 3 * n_rb)
+    data = sc_used & ~dm
+    values[data] = qam_symbols(rng, int(data.sum()), "QPSK")
+    grid[rows] = np.where(sc_used, values, grid[rows])
+    kind[rows] = np.where(dm, _K["pdcch_dmrs"], np.where(data, _K["pdcch"], kind[rows]))
+
+
+def _user_pdsch(
+    grid: np.ndarray, kind: np.ndarray, slot_dl: np.ndarray, c: NrConfig, rng: np.random.Generator
+) -> None:
+    """PDSCH mapping type A from the end of the CORESET to the last DL symbol of each slot, on
+    random RBGs (a load drawn per slot). PRBs with an SSB, SIB1 or PDCCH in a symbol are not
+    available there (TS 38.214 §5.1.4); TRS REs are rate-matched around. DMRS type 1, CDM group
+    0 at +3 dB (group 1 empty, TS 38.214 Table 4.1-1), referenced to CRB 0."""
+    n_slots, n_rb, l0 = slot_dl.size, c.n_rb, c.dmrs_type_a_position
+    rbg = _rbg_size(n_rb)
+    n_rbg = -(-n_rb // rbg)
+    if c.load in (0.0, 1.0):
+        load = np.full(n_slots, c.load)
+    else:
+        load = rng.beta(8 * c.load, 8 * (1 - c.load), size=n_slots)
+    rank = rng.random((n_slots, n_rbg)).argsort(axis=1).argsort(axis=1)
+    chosen = (rank < np.rint(load * n_rbg)[:, None]) & (slot_dl > l0)[:, None]
+    if not chosen.any():
+        return
+    rb_alloc = np.repeat(chosen, rbg, axis=1)[:, :n_rb]
+    sym = np.arange(SYMBOLS_PER_SLOT)
+    first = np.minimum(c.coreset_symbols, slot_dl)
+    pdsch_sym = (sym >= first[:, None]) & (sym < slot_dl[:, None])
+    k4 = kind.reshape(n_slots, SYMBOLS_PER_SLOT, n_rb, 12)
+    blocked = ((k4 != 0) & (k4 != _K["trs"])).any(axis=3)
+    prb_ok = pdsch_sym[:, :, None] & rb_alloc[:, None, :] & ~blocked
+    re_ok = np.repeat(prb_ok, 12, axis=2) & (kind.reshape(n_slots, SYMBOLS_PER_SLOT, -1) == 0)
+    dmrs_sym = np.zeros((n_slots, SYMBOLS_PER_SLOT), dtype=bool)
+    for n_dl in np.unique(slot_dl[slot_dl > l0]):
+        at = pdsch_dmrs_symbols(int(n_dl), l0, c.dmrs_additional_positions)
+        dmrs_sym[np.ix_(slot_dl == n_dl, at)] = True
+    re_ok = re_ok.reshape(n_slots * SYMBOLS_PER_SLOT, -1)
+    dmrs_row = dmrs_sym.ravel() & re_ok.any(axis=1)
+    rows = np.flatnonzero(dmrs_row)
+    values = np.zeros((rows.size, 12 * n_rb), dtype=np.complex64)
+    r = gold_qpsk(
+        dmrs_c_init(rows // SYMBOLS_PER_SLOT % (10 << c.mu), rows % 14, c.cell_id), 6 * n_rb
+    )
+    values[:, 0::2] = np.sqrt(2) * r
+    dm = re_ok[rows] & (np.arange(12 * n_rb) % 2 == 0)
+    grid[rows] = np.where(dm, values, grid[rows])
+    kind[rows] = np.where(dm, _K["pdsch_dmrs"], kind[rows])
+    idx = np.flatnonzero(re_ok & ~dmrs_sym.ravel()[:, None])
+    if c.modulation == "random":
+        per_slot = rng.integers(len(QAM_ORDERS), size=n_slots)
+        mods = per_slot[idx // (SYMBOLS_PER_SLOT * 12 * n_rb)]
+    else:
+        mods = np.full(idx.size, list(QAM_ORDERS).index(c.modulation))
+    values = np.empty(idx.size, dtype=np.complex64)
+    for m, name in enumerate(QAM_ORDERS):
+        sel = mods == m
+        values[sel] = qam_symbols(rng, int(sel.sum()), name)
+    grid.reshape(-1)[idx], kind.reshape(-1)[idx] = values, _K["pdsch"]
 
 
 def nr_resource_grid(
@@ -259,98 +335,76 @@ def nr_resource_grid(
 ) -> tuple[np.ndarray, dict]:
     """The downlink resource grid ``(n_slots * 14, N_RB * 12)`` from the start of a frame.
 
-    ``info`` holds the drawn layout, the per-symbol DL flags, the SSBs placed (absolute first
-    symbol, index) and ``re_kind``, the :data:`RE_KINDS` code of every RE. RE values are at unit
-    EPRE (PDSCH DMRS +3 dB: two CDM groups without data, TS 38.214 Table 4.1-1).
+    Filled in order SSB, TRS, SIB1, PDCCH, PDSCH, each leaving what is taken. ``info`` holds
+    the drawn layout, the per-symbol DL flags, the SSBs placed (absolute first symbol, index),
+    what SIB1 and TRS did and ``re_kind``, the :data:`RE_KINDS` code of every RE. RE values are
+    at unit EPRE (PDSCH DMRS +3 dB: two CDM groups without data, TS 38.214 Table 4.1-1).
     """
     rng = np.random.default_rng(rng)
     c = config
-    n_rb, n_sc, mu = c.n_rb, 12 * c.n_rb, c.mu
-    n_sym = n_slots * SYMBOLS_PER_SLOT
+    n_sym, n_sc = n_slots * SYMBOLS_PER_SLOT, 12 * c.n_rb
     grid = np.zeros((n_sym, n_sc), dtype=np.complex64)
     kind = np.zeros((n_sym, n_sc), dtype=np.int8)
-    ssb_rb, cs_rbs, cs_start = _draw_layout(c, rng)
-    dl = _dl_symbols(c, n_slots)
-    k0 = 12 * ssb_rb
-
-    # SS/PBCH bursts: first half frame of every period (TS 38.213 §4.1)
-    half = SYMBOLS_PER_SLOT * (5 << mu)
-    ssbs = []
-    for h in range(0, -(-n_sym // half), c.ssb_period_ms // 5):
-        for i_ssb, first in enumerate(ssb_symbol_starts(c.ssb_case, c.ssb_l_max)):
-            s = h * half + int(first)
-            if s + 4 > n_sym or not dl[s : s + 4].all():
-                continue
-            block, bkind = _ssb_template(c.cell_id, (i_ssb, h % 2, c.ssb_l_max))
-            block = block.copy()
-            pbch = bkind == _K["pbch"]
-            block[pbch] = random_qam(rng, int(pbch.sum()), "QPSK")  # MIB payload: random bits
-            grid[s : s + 4, k0 : k0 + 240] = block
-            kind[s : s + 4, k0 : k0 + 240] = bkind
-            ssbs.append({"symbol": s, "i_ssb": i_ssb})
-
-    sc = np.arange(n_sc)
-    p_cce = 0.25 + 0.5 * c.load
-    rbg = _rbg_size(n_rb)
-    n_rbg = -(-n_rb // rbg)
-    for slot in range(n_slots):
-        rows = slice(slot * SYMBOLS_PER_SLOT, (slot + 1) * SYMBOLS_PER_SLOT)
-        g, kd = grid[rows], kind[rows]  # views
-        n_dl = int(dl[rows].sum())
-        n_s = slot % (10 << mu)
-        if n_dl == 0:
-            continue
-        # CORESET, non-interleaved CCE-to-REG mapping (TS 38.211 §7.3.2.2): CCE j covers 6/D RBs x D
-        n_cs = min(c.coreset_symbols, n_dl)
-        used = rng.random(cs_rbs * c.coreset_symbols // 6) < p_cce
-        rb_used = np.zeros(n_rb, dtype=bool)
-        rb_used[cs_start : cs_start + cs_rbs] = np.repeat(used, 6 // c.coreset_symbols)
-        sc_used = np.repeat(rb_used, 12)
-        for sym in range(n_cs):
-            row = np.zeros(n_sc, dtype=np.complex64)
-            row[1::4] = _gold_qpsk(_dmrs_c_init(n_s, sym, c.cell_id), n_sc // 4)
-            dm = sc_used & (sc % 4 == 1)
-            g[sym, dm], kd[sym, dm] = row[dm], _K["pdcch_dmrs"]
-            data = sc_used & ~dm
-            g[sym, data] = random_qam(rng, int(data.sum()), "QPSK")
-            kd[sym, data] = _K["pdcch"]
-
-        # PDSCH, mapping type A from the end of the CORESET to the last DL symbol
-        l0 = c.dmrs_type_a_position
-        if n_dl <= l0:
-            continue
-        load = c.load if c.load in (0.0, 1.0) else rng.beta(8 * c.load, 8 * (1 - c.load))
-        chosen = rng.choice(n_rbg, round(load * n_rbg), replace=False)
-        rbg_mask = np.zeros(n_rbg, dtype=bool)
-        rbg_mask[chosen] = True
-        sc_alloc = np.repeat(np.repeat(rbg_mask, rbg)[:n_rb], 12)
-        pdsch_sym = (np.arange(SYMBOLS_PER_SLOT) >= n_cs) & (np.arange(SYMBOLS_PER_SLOT) < n_dl)
-        avail = pdsch_sym[:, None] & sc_alloc[None, :]
-        # PRBs holding an SSB are not available in its symbols (TS 38.214 §5.1.4)
-        ssb_sym = (kd[:, k0 : k0 + 240] != 0).any(axis=1)
-        avail[np.ix_(ssb_sym, np.arange(k0, k0 + 240))] = False
-        dmrs_sym = np.zeros(SYMBOLS_PER_SLOT, dtype=bool)
-        dmrs_sym[pdsch_dmrs_symbols(n_dl, l0, c.dmrs_additional_positions)] = True
-        for sym in np.flatnonzero(dmrs_sym):
-            row = np.zeros(n_sc, dtype=np.complex64)
-            r = _gold_qpsk(_dmrs_c_init(n_s, int(sym), c.cell_id), n_sc // 2)
-            row[0::2] = np.sqrt(2) * r
-            dm = avail[sym] & (sc % 2 == 0)  # type 1, CDM group 0; group 1 left empty
-            g[sym, dm], kd[sym, dm] = row[dm], _K["pdsch_dmrs"]
-        data = avail & ~dmrs_sym[:, None]
-        mod = c.modulation if c.modulation != "random" else str(rng.choice(list(QAM_ORDERS)))
-        g[data] = random_qam(rng, int(data.sum()), mod)
-        kd[data] = _K["pdsch"]
-
-    info = {
-        "ssb_rb_offset": ssb_rb,
+    slot_dl = np.resize(_pattern_dl(c), n_slots)
+    dl = (np.arange(SYMBOLS_PER_SLOT) < slot_dl[:, None]).ravel()
+    layout = ssb_layout(c, rng)
+    cs_rbs = c.coreset_rbs or 6 * int(rng.integers(min(4, c.n_rb // 6), c.n_rb // 6 + 1))
+    cs_start = 6 * int(rng.integers(0, (c.n_rb - cs_rbs) // 6 + 1))
+    ssbs = place_ssbs(grid, kind, dl, c, layout, rng)
+    info: dict = {"trs_slots": [], "sib1_slots": []}
+    if c.trs_period_ms is not None:
+        info |= place_trs(grid, kind, _pattern_dl(c), c, rng)
+    if c.sib1:
+        # SFN parity of frame 0: a burst period >= 20 ms starts in an even frame (TS 38.213 §4.1)
+        burst_frame = layout["ssb_phase_ms"] // 10
+        parity = burst_frame % 2 if c.ssb_period_ms >= 20 else int(rng.integers(2))
+        ssb_rb = layout["ssb_subcarrier_offset"] // 12
+        info |= place_sib1(grid, kind, _pattern_dl(c), c, ssb_rb, parity, rng)
+    p_cce = 0.25 + 0.5 * c.load if c.pdcch_when_idle else 0.75 * c.load
+    if p_cce > 0:
+        _user_pdcch(grid, kind, slot_dl, c, (cs_start, cs_rbs), p_cce, rng)
+    if c.load > 0:
+        _user_pdsch(grid, kind, slot_dl, c, rng)
+    info |= layout | {
+        "ssb_rb_offset": layout["ssb_subcarrier_offset"] // 12,
         "coreset_rb_start": cs_start,
         "coreset_rbs": cs_rbs,
+        "pdcch_cce_probability": p_cce,
         "dl_symbols": dl,
         "ssbs": ssbs,
         "re_kind": kind,
     }
     return grid, info
+
+
+def _modulate(grid: np.ndarray, gain: float, nfft: int, mu: int) -> np.ndarray:
+    """OFDM symbols of ``grid`` (subcarrier N_sc/2 at DC) with NR CPs, as ``ofdm_modulate`` but
+    by slices: every 0.5 ms holds 7·2^μ symbols, the first with the longer CP."""
+    n_sym, n_sc = grid.shape
+    half = n_sc // 2
+    spectra = np.zeros((n_sym, nfft), dtype=np.complex64)
+    g = np.float32(gain * np.sqrt(nfft))
+    spectra[:, :half] = grid[:, half:] * g
+    spectra[:, nfft - half :] = grid[:, :half] * g
+    per = 7 << mu
+    body = scipy.fft.ifft(spectra, axis=1, overwrite_x=True).reshape(-1, per, nfft)
+    cp_long, cp = (int(x) for x in cp_lengths(nfft, mu, 2))
+    out = np.empty((body.shape[0], cp_long + nfft + (per - 1) * (cp + nfft)), dtype=np.complex64)
+    out[:, :cp_long] = body[:, 0, nfft - cp_long :]
+    out[:, cp_long : cp_long + nfft] = body[:, 0]
+    rest = out[:, cp_long + nfft :].reshape(-1, per - 1, cp + nfft)  # a view: rows split evenly
+    rest[:, :, :cp] = body[:, 1:, nfft - cp :]
+    rest[:, :, cp:] = body[:, 1:]
+    return out.reshape(-1)
+
+
+def _symbol_times(config: NrConfig, symbols: list[int]) -> list[float]:
+    """Start (CP included) of each of ``symbols`` in seconds from the frame start."""
+    if not symbols:
+        return []
+    lengths = cp_lengths(config.nfft, config.mu, max(symbols) + 1) + config.nfft
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    return [float(starts[s] / config.sample_rate) for s in symbols]
 
 
 def nr_downlink(
@@ -372,17 +426,23 @@ def nr_downlink(
     dl = info["dl_symbols"]
     power = float(np.mean(np.sum(np.abs(grid[dl]) ** 2, axis=1))) / nfft
     scale = 1.0 / np.sqrt(power) if power > 0 else 1.0
-    spectra = np.zeros((grid.shape[0], nfft), dtype=np.complex64)
-    spectra[:, (np.arange(n_sc) - n_sc // 2) % nfft] = grid * np.float32(scale)
-    samples = ofdm_modulate(spectra, cp_lengths(nfft, c.mu, grid.shape[0]))[:n_total]
-    k0 = 12 * info["ssb_rb_offset"]
-    params = asdict(c) | {
+    samples = _modulate(grid, scale, nfft, c.mu)[:n_total]
+    k0 = info["ssb_subcarrier_offset"]
+    firsts = [s["symbol"] for s in info["ssbs"]]
+    half = SYMBOLS_PER_SLOT * (5 << c.mu)
+    bursts = sorted({s // half for s in firsts})
+    present = {"ssb": firsts, "sib1": info["sib1_slots"], "trs": info["trs_slots"]}
+    skip = ("dl_symbols", "ssbs", "re_kind")
+    params = asdict(c) | {key: value for key, value in info.items() if key not in skip}
+    params |= {
         "n_rb": c.n_rb,
         "nfft": nfft,
-        "ssb_rb_offset": info["ssb_rb_offset"],
+        "tdd_period_ms": c.tdd_period_ms,
+        "special_guard_symbols": 14 - c.special_dl_symbols - c.special_ul_symbols,
+        "ssb_k_ssb": (k0 % 12) * c.scs_khz // 15,
         "ssb_center_offset_hz": float((k0 + 120 - n_sc // 2) * c.scs_khz * 1e3),
-        "ssb_first_symbols": [s["symbol"] for s in info["ssbs"]],
-        "coreset_rb_start": info["coreset_rb_start"],
-        "coreset_rbs": info["coreset_rbs"],
+        "ssb_first_symbols": firsts,
+        "ssb_burst_times_s": _symbol_times(c, [b * half for b in bursts]),
+        "always_on_signals": [name for name, on in present.items() if on],
     }
     return Waveform(samples, fs, "NR", c.n_rb * 12 * c.scs_khz * 1e3, params)
