@@ -105,6 +105,17 @@ def test_dab_null_symbol_opens_each_96_ms_frame():
     assert np.allclose(stops - starts, 2656 / fs, atol=40e-6)  # 1.297 ms (Table 38)
 
 
+def test_dab_capture_inside_a_null_symbol_is_refused_or_moved():
+    with pytest.raises(ValueError):
+        dab(0.0005, 2.048e6, np.random.default_rng(0), frame_phase=0.001)
+    moved = 0
+    for seed in range(400):  # a drawn phase that would land there is moved to the reference
+        w = dab(0.0005, 2.048e6, np.random.default_rng(seed), ensembles=1)
+        assert np.mean(np.abs(w.samples) ** 2) == pytest.approx(1.0, rel=1e-3)
+        moved += w.params["frame_phase"] == 2656 / 196608
+    assert moved > 0
+
+
 def test_dab_ensembles_sit_on_the_1_712_mhz_block_raster():
     fs = 19.2e6
     w = dab(0.01, fs, np.random.default_rng(3), ensembles=3, level_spread_db=4.0)

@@ -94,6 +94,22 @@ def test_bad_params_raise(kind, bad):
         KINDS[kind](0.002, 1.92e6, np.random.default_rng(0), **bad)
 
 
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("gsm", {"carriers": 1, "bcch": False, "active_slots": 0.125}),
+        ("land_mobile", {"system": "dmr", "dmr_mode": "mobile", "channels": 1, "activity": 1.0}),
+    ],
+)
+def test_short_captures_between_bursts_are_never_empty(kind, params):
+    """A 1 ms capture between bursts would be an "Other" example with nothing in it."""
+    for seed in range(30):
+        w = KINDS[kind](0.001, 1.92e6, np.random.default_rng(seed), **params)
+        assert w.params["duty_cycle"] > 0
+        power = np.mean(np.abs(w.samples) ** 2) / w.params["duty_cycle"]
+        assert power == pytest.approx(1.0, rel=1e-3)
+
+
 # --- GSM -----------------------------------------------------------------------------------
 
 

@@ -76,6 +76,10 @@ def dab(duration_s: float, sample_rate: float, rng: np.random.Generator, **param
     p = resolve("dab", RANGES["dab"], rng, params)
     check_bounds(RANGES["dab"], p, ensembles=(1, 16), level_spread_db=(0, 40), frame_phase=(0, 1))
     canvas = Canvas(duration_s, sample_rate, _DAB_RATE)
+    if (p["frame_phase"] * _DAB_FRAME) % _DAB_FRAME + duration_s * _DAB_RATE <= _DAB_NULL:
+        # a capture shorter than the null symbol, wholly inside it, would hold nothing
+        require(params.get("frame_phase") is None, "dab: the capture lies in a null symbol")
+        p["frame_phase"] = _DAB_NULL / _DAB_FRAME
     half = 0.45 * sample_rate
     centres = raster_points(rng, p["ensembles"], 1.712e6, 1.536e6, -half, half)
     levels = rng.uniform(-p["level_spread_db"], p["level_spread_db"], centres.size)

@@ -284,6 +284,10 @@ def gsm(duration_s: float, sample_rate: float, rng: np.random.Generator, **param
         x, on = _gsm_carrier(rng, m, b0, slots, p["tsc"])
         realised.append(canvas.add(x, fc, 10 ** (level / 20), on=on))
         slot_sets.append(slots)
+    if canvas.duty() == 0:  # a short capture between bursts: the first carrier is the BCCH
+        x, on = _gsm_carrier(rng, m, b0, list(range(8)), p["tsc"])
+        canvas.add(x, centres[0], 10 ** (levels[0] / 20), on=on)
+        slot_sets[0] = list(range(8))
     duty = canvas.duty()
     x = canvas.samples(duty)
     p |= {
@@ -537,6 +541,9 @@ def land_mobile(
             gate = key & slot_on
         env = smooth(gate, int(1e-3 * _LM_RATE))
         realised.append(canvas.add(x * env, fc, gain, on=env > 0.5))
+    if canvas.duty() == 0:  # a short capture between DMR bursts: the first channel transmits
+        x = _nbfm(rng, m, deviation, tones[0]) if system == "nbfm" else _dmr(rng, m, "repeater")[0]
+        canvas.add(x, centres[0], 10 ** (levels[0] / 20), on=np.ones(m, bool))
     duty = canvas.duty()
     x = canvas.samples(duty)
     heard = np.array(keyed) > 0
