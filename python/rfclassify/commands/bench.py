@@ -8,6 +8,7 @@ from .bench_stream import register_stream
 from .common import (
     add_frontend_arguments,
     frontend_from_args,
+    non_negative_float,
     positive_float,
     positive_int,
     print_json,
@@ -73,6 +74,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     scan.set_defaults(run=run_scan)
     _register_models(kinds)
     register_stream(kinds)
+    _register_synth(kinds)
     _register_report(kinds)
 
 
@@ -259,6 +261,65 @@ def run_models(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         print_json(result)
     else:
         print(format_table(result))
+    return 0
+
+
+# --- bench synth: dataset synthesis examples/s per core, against an earlier commit ---
+
+
+def _register_synth(kinds: argparse._SubParsersAction) -> None:
+    sy = kinds.add_parser(
+        "synth",
+        help="dataset synthesis (make_example) examples/s per core vs the generator at a commit",
+        description=(
+            "Make N examples of the default recipe (draw, render, spectrogram: what 'dataset "
+            "build' does per example) with one worker and one thread, with this checkout's code "
+            "and with the code of git commit --baseline on its own default recipe, each in a "
+            "fresh process, alternating the two so both see the same host load. Prints the "
+            "median and range of examples/s per core for each, their ratio, and the CPU time "
+            "stolen by the hypervisor meanwhile. Needs a git checkout holding that commit."
+        ),
+    )
+    sy.add_argument(
+        "--n", type=positive_int, default=200, help="examples per run (default: %(default)s)"
+    )
+    sy.add_argument(
+        "--baseline",
+        default="5f4ba29",
+        metavar="REF",
+        help="git commit to compare against (default: %(default)s)",
+    )
+    sy.add_argument(
+        "--runs", type=positive_int, default=3, help="baseline/current pairs (default: 3)"
+    )
+    sy.add_argument(
+        "--seconds",
+        type=non_negative_float,
+        default=0.0,
+        help="keep adding pairs until this much time has passed (default: just --runs)",
+    )
+    sy.add_argument("--seed", type=int, default=0, help="dataset seed (default: 0)")
+    sy.add_argument("--json", action="store_true", help="print one JSON object")
+    sy.set_defaults(run=run_synth)
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..bench.synth import format_synth, run_synth_bench
+
+    result = run_synth_bench(
+        count=args.n,
+        baseline=args.baseline,
+        runs=args.runs,
+        seconds=args.seconds,
+        seed=args.seed,
+        progress=lambda text: print(f"  {text} ...", file=sys.stderr, flush=True),
+    )
+    if args.json:
+        print_json(result)
+    else:
+        print(format_synth(result))
     return 0
 
 

@@ -18,9 +18,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 from .common import Waveform
+from .placement import rotor, time_scale
 
 # (delay in ns, power in dB) per tap. TS 36.104 Table B.2-2/3/4.
 _LTE_PROFILES = {
@@ -171,16 +173,21 @@ def _fading(
 
 
 _DELAY_HALF = 8  # half-length of the Kaiser-windowed sinc that realises a fractional delay
+_BLOCK_FFT = 8192  # overlap-save FFT length for responses up to a quarter of it
 
 
-def _impulse_response(delays: np.ndarray, gains: np.ndarray, length: int) -> np.ndarray:
-    """Sum over taps of gain * windowed sinc centred on ``_DELAY_HALF + delay`` samples."""
+def _kernels(delays: np.ndarray, length: int) -> np.ndarray:
+    """One Kaiser-windowed sinc per tap, centred on ``_DELAY_HALF + delay``, unit DC gain."""
     half = _DELAY_HALF
     lags = np.arange(length)[None, :] - half - delays[:, None]
     taper = np.i0(6.0 * np.sqrt(np.clip(1 - (lags / half) ** 2, 0, None))) / np.i0(6.0)
     kernel = np.where(np.abs(lags) <= half, np.sinc(lags) * taper, 0.0)
-    kernel /= np.maximum(kernel.sum(axis=1, keepdims=True), 1e-12)
-    return (gains @ kernel).astype(np.complex64)
+    return kernel / np.maximum(kernel.sum(axis=1, keepdims=True), 1e-12)
+
+
+def _impulse_response(delays: np.ndarray, gains: np.ndarray, length: int) -> np.ndarray:
+    """Sum over taps of gain * windowed sinc centred on ``_DELAY_HALF + delay`` samples."""
+    return (gains @ _kernels(delays, length)).astype(np.complex64)
 
 
 def multipath(
@@ -195,42 +202,65 @@ def multipath(
 
     The gains are linear in time between the points of the fading grid, so the output between
     two grid points is the cross-fade of the two static channels of its ends: each sample is
-    filtered twice by a short impulse response whatever the tap count (FFT convolution), instead
-    of once per tap. Fractional delays are Kaiser-windowed sincs.
+    filtered twice by a short impulse response whatever the tap count, instead of once per tap.
+    Fractional delays are Kaiser-windowed sincs.
     """
     x = np.asarray(samples, np.complex64)
     if profile == "none":
         return x
     delays, power = power_delay_profile(profile, delay_spread_s)
     d = delays * sample_rate
-    n = x.size
     length = int(np.ceil(d.max())) + 2 * _DELAY_HALF + 1
-    gains, step = _fading(rng, delays.size, n / sample_rate, doppler_hz)
-    responses = _impulse_response(d, (gains * np.sqrt(power)[:, None]).T, length)  # (K, L)
-    # y(i) = sum_l h(l) x(i + half - l): pad so that every output has its full support
-    xp = np.concatenate(
-        [np.zeros(length - 1, np.complex64), x, np.zeros(_DELAY_HALF, np.complex64)]
-    )
+    gains, step = _fading(rng, delays.size, x.size / sample_rate, doppler_hz)
+    gains = gains * np.sqrt(power)[:, None]
+    if gains.shape[1] == 1:  # static: one segment
+        return _crossfaded(x, d, gains, np.array([0.0, math.inf]), length)
+    points = np.arange(gains.shape[1]) * step * sample_rate  # grid points, in samples
+    if step * sample_rate < length:  # a few samples per grid step
+        return _dense_multipath(x, d, gains, points, length)
+    return _crossfaded(x, d, gains, points, length)
 
-    def filtered(h: np.ndarray, lo: int, hi: int) -> np.ndarray:
-        seg = xp[lo + _DELAY_HALF : hi + _DELAY_HALF + length - 1]
-        return signal.fftconvolve(seg, h, mode="valid")
 
-    if responses.shape[0] == 1:
-        return filtered(responses[0], 0, n).astype(np.complex64)
-    points = np.arange(responses.shape[0]) * step * sample_rate  # grid points, in samples
-    if step * sample_rate < 16 * length:  # short segments: per tap, per sample is cheaper
-        return _dense_multipath(x, d, gains * np.sqrt(power)[:, None], points, length)
-    y = np.empty(n, np.complex64)
-    for k in range(responses.shape[0] - 1):
-        lo, hi = int(np.ceil(points[k])), min(n, int(np.ceil(points[k + 1])))
-        if lo >= n:
-            break
-        if hi <= lo:
-            continue
-        a = ((np.arange(lo, hi) - points[k]) / (points[k + 1] - points[k])).astype(np.float32)
-        y[lo:hi] = (1 - a) * filtered(responses[k], lo, hi) + a * filtered(responses[k + 1], lo, hi)
-    return y
+def _crossfaded(
+    x: np.ndarray, delays: np.ndarray, gains: np.ndarray, points: np.ndarray, length: int
+) -> np.ndarray:
+    """y(i) = (1 - a) (h_k * x)(i) + a (h_k+1 * x)(i) between grid points k and k + 1, a the
+    position between them, h_k the static response of point k; y(i) = sum_l h(l) x(i + half - l).
+
+    Overlap-save in blocks that split every grid segment evenly, all in one batched FFT:
+    (h_k * x) + a ((h_k+1 - h_k) * x), three block FFTs per sample with fading, two without.
+    The responses' spectra are the taps' kernel spectra weighted by the gains (a matrix product).
+    """
+    n = x.size
+    edges = np.minimum(np.ceil(points), n).astype(np.int64)
+    lo, hi = edges[:-1], edges[1:]
+    seg = np.flatnonzero(hi > lo)
+    lo, hi = lo[seg], hi[seg]
+    longest = int((hi - lo).max())
+    per = -(-longest // (max(_BLOCK_FFT, sp_fft.next_fast_len(4 * length)) - length + 1))
+    fft_n = sp_fft.next_fast_len(-(-longest // per) + length - 1)
+    block = fft_n - length + 1
+    count = -(-(hi - lo) // block)  # blocks per segment
+    which = np.repeat(np.arange(seg.size), count)
+    starts = lo[which] + block * (np.arange(which.size) - np.repeat(count.cumsum() - count, count))
+    xp = np.zeros(int(starts.max()) + _DELAY_HALF + fft_n, np.complex64)
+    xp[length - 1 : length - 1 + n] = x
+    frames = np.lib.stride_tricks.sliding_window_view(xp, fft_n)[starts + _DELAY_HALF]
+    spectra = sp_fft.fft(frames, axis=-1, overwrite_x=True)
+    kernels = sp_fft.fft(_kernels(delays, length), fft_n, axis=1)
+    h = (gains.T[: seg[-1] + 2] @ kernels).astype(np.complex64)  # (points, fft_n)
+    fading = bool(np.isfinite(points[1]))
+    if fading:
+        slope = sp_fft.ifft(spectra * (h[1:] - h[:-1])[seg[which]], axis=-1, overwrite_x=True)
+    spectra *= h[seg[which]]
+    y = sp_fft.ifft(spectra, axis=-1, overwrite_x=True)[:, length - 1 :]
+    if fading:
+        k = seg[which]
+        inverse = 1 / (points[k + 1] - points[k])
+        a = ((starts - points[k]) * inverse)[:, None].astype(np.float32)
+        a = a + np.arange(block, dtype=np.float32) * inverse[:, None].astype(np.float32)
+        y += a * slope[:, length - 1 :]
+    return y[np.arange(block) < (np.minimum(starts + block, hi[which]) - starts)[:, None]]
 
 
 def _dense_multipath(
@@ -251,6 +281,18 @@ def _dense_multipath(
 # --- noise --------------------------------------------------------------------------------
 
 
+def _power(x: np.ndarray) -> float:
+    """Mean |x|^2, by one BLAS dot product (no |x|^2 temporary)."""
+    return float(np.vdot(x, x).real) / x.size if x.size else 0.0
+
+
+def _complex_gaussian(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """n complex64 samples with independent N(0, sigma^2) real and imaginary parts."""
+    noise = rng.standard_normal(2 * n, dtype=np.float32).view(np.complex64)
+    noise *= np.float32(sigma)
+    return noise
+
+
 def add_awgn(
     samples: np.ndarray,
     snr_db: float,
@@ -264,13 +306,15 @@ def add_awgn(
     S is ``signal_power`` (default: the mean power of ``samples``), B the occupied bandwidth.
     The noise is white over the whole sample rate, so its total power is N0 * sample_rate: a
     narrow emitter at 0 dB SNR sits well above the floor a spectrogram shows, as on air.
+    complex64 in, complex64 out; any other input gives complex128.
     """
-    x = np.asarray(samples, complex)
-    s = float(np.mean(np.abs(x) ** 2)) if signal_power is None else signal_power
+    x = np.asarray(samples)
+    if x.dtype != np.complex64:
+        x = x.astype(complex)
+    s = _power(x) if signal_power is None else signal_power
     bandwidth = min(occupied_bandwidth, sample_rate)
     n0 = s / (10 ** (snr_db / 10) * bandwidth)
-    sigma = np.sqrt(n0 * sample_rate / 2)
-    return x + sigma * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
+    return x + _complex_gaussian(rng, x.size, np.sqrt(n0 * sample_rate / 2))
 
 
 def measure_snr(
@@ -298,22 +342,36 @@ def phase_noise_phase(
     """Wiener phase: L(f) = beta / (2 pi f^2) for f >> beta, so beta = 2 pi f_ref^2 10^(L/10).
 
     Each step has variance 2 pi beta / sample_rate (beta is the Lorentzian 3 dB linewidth).
+    The steps are float32; their running sum float64 (float32 would drift by its rounding).
     """
     beta = 2 * np.pi * _PHASE_NOISE_OFFSET_HZ**2 * 10 ** (level_dbc_hz / 10)
-    return np.cumsum(rng.normal(0.0, np.sqrt(2 * np.pi * beta / sample_rate), n))
+    steps = rng.standard_normal(n, dtype=np.float32)
+    return np.cumsum(steps, dtype=np.float64) * np.sqrt(2 * np.pi * beta / sample_rate)
+
+
+def _rotate(x: np.ndarray, phase: np.ndarray) -> np.ndarray:
+    """x * exp(j phase) in complex64, from float32 cosine and sine."""
+    phase = phase.astype(np.float32)
+    rotor = np.empty(phase.size, np.complex64)
+    np.cos(phase, out=rotor.real)
+    np.sin(phase, out=rotor.imag)
+    rotor *= x
+    return rotor
 
 
 def iq_imbalance(x: np.ndarray, gain_db: float, phase_deg: float) -> np.ndarray:
     """Q branch scaled by g and skewed by phi: y = K1 x + K2 conj(x).
 
     K1 = (1 + g e^-jphi) / 2, K2 = (1 - g e^jphi) / 2; the image rejection ratio is
-    |K1|^2 / |K2|^2 = (1 + 2 g cos phi + g^2) / (1 - 2 g cos phi + g^2).
+    |K1|^2 / |K2|^2 = (1 + 2 g cos phi + g^2) / (1 - 2 g cos phi + g^2). In real terms: I stays,
+    Q becomes g (Q cos phi - I sin phi); computed so, in the input's precision.
     """
     g = 10 ** (gain_db / 20)
     phi = np.deg2rad(phase_deg)
-    k1 = (1 + g * np.exp(-1j * phi)) / 2
-    k2 = (1 - g * np.exp(1j * phi)) / 2
-    return k1 * x + k2 * np.conj(x)
+    x = np.asarray(x)
+    y = x.astype(np.complex64 if x.dtype == np.complex64 else complex)
+    y.imag = g * np.cos(phi) * x.imag - g * np.sin(phi) * x.real
+    return y
 
 
 def image_rejection_db(gain_db: float, phase_deg: float) -> float:
@@ -326,23 +384,27 @@ def image_rejection_db(gain_db: float, phase_deg: float) -> float:
 def sample_rate_offset(x: np.ndarray, ppm: float) -> np.ndarray:
     """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples.
 
-    Output sample m is x at input time m n / out_n, by the Fourier method (zero-pad or cut
-    the spectrum): one FFT each way, and time-invariant, unlike a fractional-delay filter whose
-    response near Nyquist would pulse as the fraction sweeps 0..1 every 1e6 / ppm samples.
+    Output sample m is x at input time m / (1 + ppm 1e-6), by the Fourier method (zero-pad or
+    cut the spectrum): one FFT each way, and time-invariant, unlike a fractional-delay filter
+    whose response near Nyquist would pulse as the fraction sweeps 0..1 every 1e6 / ppm
+    samples. ``placement.time_scale`` pads to FFT lengths pocketfft does fast (an arbitrary
+    length falls to Bluestein's algorithm, 5-8 times slower) that keep the time axis within
+    0.1 sample of the exact one; see there.
     """
     if ppm == 0:
         return x
-    out_n = round(x.size * (1 + ppm * 1e-6))
+    ratio = 1 + ppm * 1e-6
+    out_n = round(x.size * ratio)
     if out_n == x.size:
         return x
-    return signal.resample(np.asarray(x, np.complex64), out_n).astype(np.complex64)
+    return time_scale(x, ratio, out_n)
 
 
 def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Generator) -> Waveform:
     """``waveform`` as a receiver sees it through ``config``; label kept, config in ``params``.
 
     The SNR is set against the received signal power (after fading), while the emitter is on:
-    a bursty emitter's ``params["duty_cycle"]`` divides the mean power.
+    a bursty emitter's ``params["duty_cycle"]`` divides the mean power. complex64 throughout.
     """
     fs = waveform.sample_rate
     x = multipath(
@@ -351,25 +413,25 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
     n = x.size
     if config.snr_db is not None:
         duty = float(waveform.params.get("duty_cycle", 1.0)) or 1.0
-        power = float(np.mean(np.abs(x) ** 2)) / duty
-        x = add_awgn(x, config.snr_db, waveform.occupied_bandwidth, fs, rng, power)
-    phase = np.zeros(n)
-    if config.cfo_hz:
-        phase += 2 * np.pi * config.cfo_hz * np.arange(n) / fs
+        x = add_awgn(x, config.snr_db, waveform.occupied_bandwidth, fs, rng, _power(x) / duty)
     if config.phase_noise is not None:
-        phase += phase_noise_phase(n, fs, config.phase_noise, rng)
-    if config.cfo_hz or config.phase_noise is not None:
-        x = x * np.exp(1j * phase)
+        phase = phase_noise_phase(n, fs, config.phase_noise, rng)
+        if config.cfo_hz:
+            cycles = np.arange(n) * (config.cfo_hz / fs)
+            phase += 2 * np.pi * (cycles - np.floor(cycles))
+        x = _rotate(x, phase)
+    elif config.cfo_hz:
+        x = x * rotor(n, config.cfo_hz / fs)
     if config.iq_gain_db or config.iq_phase_deg:
         x = iq_imbalance(x, config.iq_gain_db, config.iq_phase_deg)
-    x = x + config.dc_offset
+    x = x + np.complex64(config.dc_offset)  # also the copy that the steps below may change
     if config.agc_step_db:
         at = int(rng.uniform(0.1, 0.9) * n)  # the AGC acts somewhere inside the window
-        x = x.copy()
-        x[at:] *= 10 ** (config.agc_step_db / 20)
+        x[at:] *= np.float32(10 ** (config.agc_step_db / 20))
     if config.clip_db is not None:
-        level = np.sqrt(np.mean(np.abs(x) ** 2) / 2) * 10 ** (config.clip_db / 20)
-        x = np.clip(x.real, -level, level) + 1j * np.clip(x.imag, -level, level)
+        level = np.float32(np.sqrt(_power(x) / 2) * 10 ** (config.clip_db / 20))
+        np.clip(x.real, -level, level, out=x.real)
+        np.clip(x.imag, -level, level, out=x.imag)
     x = sample_rate_offset(x, config.sro_ppm)
     params = {**waveform.params, "channel": config.to_dict()}
-    return replace(waveform, samples=x.astype(np.complex64), params=params)
+    return replace(waveform, samples=np.asarray(x, np.complex64), params=params)

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import fft as sp_fft
 
 CLASSES = ("LTE", "NR", "Noise", "Other")
 
@@ -124,21 +125,29 @@ def ofdm_modulate(spectra: np.ndarray, cp_lengths: np.ndarray) -> np.ndarray:
     """Time signal of OFDM symbols given in FFT bin order, each with its own cyclic prefix.
 
     ``spectra`` is ``(symbols, nfft)`` (bin 0 = DC), ``cp_lengths`` one CP length per symbol
-    (LTE and NR lengthen some symbols' CP). One inverse FFT for all symbols, one gather for all
-    CPs: no Python loop over symbols. The output is scaled so that unit-power subcarriers give
-    unit power per subcarrier-occupied fraction (``ifft * sqrt(nfft)``).
+    (LTE and NR lengthen some symbols' CP). One single-precision inverse FFT for all symbols;
+    the CPs by slicing when every symbol has the same, else by one mask over the symbols, each
+    preceded by the longest CP: no Python loop over symbols, no index arrays. The output is
+    scaled so that unit-power subcarriers give unit power per subcarrier-occupied fraction
+    (``ifft * sqrt(nfft)``).
     """
     spectra = np.asarray(spectra)
     nsym, nfft = spectra.shape
     cp = np.asarray(cp_lengths, dtype=np.int64)
     if cp.shape != (nsym,):
         raise ValueError(f"need one CP length per symbol: {cp.shape} vs {nsym} symbols")
-    body = np.fft.ifft(spectra, axis=1) * np.sqrt(nfft)
-    lengths = cp + nfft
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    symbol = np.repeat(np.arange(nsym), lengths)
-    position = np.arange(lengths.sum()) - np.repeat(starts + cp, lengths)  # -cp .. nfft-1
-    return body[symbol, position % nfft].astype(np.complex64)
+    body = sp_fft.ifft(spectra.astype(np.complex64, copy=False), axis=1, norm="ortho")
+    longest = int(cp.max(initial=0))
+    reps = -(-longest // nfft)  # a CP may be longer than the symbol (Wi-Fi's L-STF)
+    prefix = np.tile(body, (1, reps))[:, reps * nfft - longest :] if reps > 1 else None
+    if nsym and (cp == longest).all():
+        out = np.empty((nsym, longest + nfft), np.complex64)
+        out[:, longest:] = body
+        out[:, :longest] = body[:, nfft - longest :] if prefix is None else prefix
+        return out.ravel()
+    prefix = body[:, nfft - longest :] if prefix is None else prefix
+    wide = np.concatenate([prefix, body], axis=1)
+    return wide[np.arange(longest + nfft)[None, :] >= (longest - cp)[:, None]]
 
 
 def sample_count(duration_s: float, sample_rate: float) -> int:
@@ -152,5 +161,6 @@ def sample_count(duration_s: float, sample_rate: float) -> int:
 
 def unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
     """``x`` scaled to unit mean power while on (a bursty signal's ``duty`` divides the mean)."""
-    power = float(np.mean(np.abs(x) ** 2)) / max(duty, 1e-12)
-    return x / np.sqrt(power) if power > 0 else x
+    x = np.asarray(x)
+    power = float(np.vdot(x, x).real) / max(x.size, 1) / max(duty, 1e-12)
+    return x * (1 / np.sqrt(power)) if power > 0 else x

@@ -16,12 +16,12 @@ These teach it otherwise:
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 from scipy import signal
 
 from .common import Waveform, ofdm_modulate, random_qam, sample_count, unit_power
+from .placement import rotor, time_scale
 
 _AVOID_SCS = ((13.5e3, 16.5e3), (27e3, 33e3), (54e3, 66e3))  # 3GPP numerologies, ±10 %
 _MODULATIONS = ("QPSK", "16QAM", "64QAM")
@@ -135,15 +135,13 @@ def narrowband_carrier(
         symbols = rng.choice([-1.0, 1.0], n_sym).astype(np.complex64)
     else:
         symbols = random_qam(rng, n_sym, modulation)
-    baseband = signal.upfirdn(_rrc(beta, sps, 8), symbols, up=sps)
-    # to the capture rate: a fraction close enough to rate / (rs * sps)
-    ratio = Fraction(sample_rate / (rs * sps)).limit_denominator(1000)
-    x = signal.resample_poly(baseband, ratio.numerator, ratio.denominator)[:n]
-    if x.size < n:
-        x = np.concatenate([x, np.zeros(n - x.size)])
-    true_rs = sample_rate * ratio.denominator / (ratio.numerator * sps)
+    baseband = signal.upfirdn(_rrc(beta, sps, 8).astype(np.float32), symbols, up=sps)
+    # to the capture rate, band-limited: the pulses are 8 times oversampled, so the Fourier
+    # resampler's brick wall cuts nothing of them, at any ratio
+    true_rs = rs
+    x = time_scale(baseband, sample_rate / (rs * sps), n)
     offset_hz = float(rng.uniform(-0.4, 0.4) * sample_rate) if offset_hz is None else offset_hz
-    x = x * np.exp(2j * np.pi * offset_hz * np.arange(n) / sample_rate)
+    x = x * rotor(n, offset_hz / sample_rate)
     bursty = bool(rng.random() < 0.4) if bursty is None else bursty
     duty = 1.0
     if bursty:  # TDMA-like slots of a few ms
@@ -183,13 +181,15 @@ def spur_comb(
     levels_db = -np.abs(lines) / (0.48 * sample_rate) * slope - rng.uniform(0, 6, lines.size)
     t = np.arange(n) / sample_rate
     wander = rng.uniform(10, 2e3) * np.sin(2 * np.pi * rng.uniform(5, 50) * t)  # Hz
-    phase_wander = 2 * np.pi * np.cumsum(wander) / sample_rate
-    x = np.zeros(n, complex)
+    cycles_wander = np.cumsum(wander) / sample_rate  # line f0's wander, in turns
+    x = np.zeros(n, np.complex64)
     for f, level in zip(lines, levels_db, strict=True):
-        x += 10 ** (level / 20) * np.exp(
-            1j * (2 * np.pi * f * t + phase_wander * f / f0 + rng.uniform(0, 2 * np.pi))
-        )
-    x = x / np.sqrt(np.sum(10 ** (levels_db / 10)))
+        turns = cycles_wander * (f / f0)
+        wobble = 2 * np.pi * (turns - np.floor(turns)).astype(np.float32)
+        line = rotor(n, f / sample_rate, rng.uniform(0, 2 * np.pi)) * np.float32(10 ** (level / 20))
+        line *= np.cos(wobble) + 1j * np.sin(wobble)
+        x += line
+    x *= np.float32(1 / np.sqrt(np.sum(10 ** (levels_db / 10))))
     params = {
         "kind": "spur_comb",
         "fundamental_hz": f0,

@@ -6,8 +6,9 @@ spectrogram sees in the field: Wi-Fi's bursty 16.6 MHz OFDM with its preamble (I
 CW carriers and a Bluetooth-like GFSK hopper. Every function is
 ``(duration_s, sample_rate, rng, **params) -> Waveform``, centred on 0 Hz.
 
-Standards-based emitters are built at their native rate and resampled with ``resample_poly``
-(the rate ratio as a fraction with denominator <= 1000: exact for the usual SDR rates). An
+Standards-based emitters are built at their native rate and resampled by ``resample_poly``'s
+filter (the rate ratio as a fraction with denominator <= 1000: exact for the usual SDR rates),
+applied in the frequency domain by ``placement.resample_rational``. An
 emitter wider than the sample rate is clipped to what the rate shows (the resampler's low-pass
 removes the rest); ``occupied_bandwidth`` then reports the visible part, and the power is
 renormalised. Bursty kinds have unit power while on and report ``duty_cycle`` in ``params``.
@@ -21,24 +22,28 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 from .common import Waveform, ofdm_modulate, random_qam, sample_count, unit_power
 from .interferers import generic_ofdm, narrowband_carrier, spur_comb
+from .placement import resample_rational, rotor
 
 
 def _resample(x: np.ndarray, native_rate: float, sample_rate: float, n: int) -> np.ndarray:
     """``x`` from ``native_rate`` to ``sample_rate``, cut to ``n`` samples."""
     ratio = Fraction(sample_rate / native_rate).limit_denominator(1000)
-    if ratio != 1:
-        x = signal.resample_poly(x, ratio.numerator, ratio.denominator)
+    x = resample_rational(x, ratio.numerator, ratio.denominator)
     if x.size < n:
         x = np.concatenate([x, np.zeros(n - x.size, x.dtype)])
     return x[:n]
 
 
 def _complex_noise(rng: np.random.Generator, n: int) -> np.ndarray:
-    return (rng.standard_normal(n) + 1j * rng.standard_normal(n)) / np.sqrt(2)
+    """Unit-power complex white Gaussian noise, complex64."""
+    x = rng.standard_normal(2 * n, dtype=np.float32).view(np.complex64)
+    x *= np.float32(np.sqrt(0.5))
+    return x
 
 
 # --- receiver noise -----------------------------------------------------------------------
@@ -63,7 +68,6 @@ def receiver_noise(
         coloured = bool(rng.random() < 0.5)
     if dc_spur_db is None:
         dc_spur_db = float(rng.uniform(-35, -15)) if rng.random() < 1 / 3 else float("nan")
-    x = _complex_noise(rng, n)
     params: dict[str, Any] = {"kind": "noise", "coloured": coloured}
     if coloured:
         edge_db = float(rng.uniform(1, 6))
@@ -72,13 +76,32 @@ def receiver_noise(
         f = np.linspace(0, 1, 65)  # 0 .. Nyquist, fraction of it
         gain_db = -edge_db * f**4 + ripple_db * np.cos(2 * np.pi * cycles * f)
         taps = signal.firwin2(129, f, 10 ** (gain_db / 20))
-        x = signal.fftconvolve(x, taps, mode="same")
+        x = _filtered_noise(rng, n, taps)
         params |= {"edge_rolloff_db": edge_db, "ripple_db": ripple_db}
+    else:
+        x = _complex_noise(rng, n)
     x = unit_power(x)
     if np.isfinite(dc_spur_db):
         x = x + 10 ** (dc_spur_db / 20)
         params["dc_spur_db"] = dc_spur_db
     return Waveform(x, sample_rate, "Noise", float(sample_rate), params)
+
+
+_GAIN_GRID = 8192
+
+
+def _filtered_noise(rng: np.random.Generator, n: int, taps: np.ndarray) -> np.ndarray:
+    """White noise through the real FIR ``taps``, made in the frequency domain: white noise's
+    spectrum is itself white complex Gaussian, so one draw of it times |H|, one inverse FFT of
+    a fast length (cut to n), is the same random process as the filtered noise, for a third of
+    the FFTs. Unit power per sample at the input of the filter."""
+    size = sp_fft.next_fast_len(n + taps.size)
+    table = np.abs(sp_fft.rfft(taps, _GAIN_GRID))  # |H| at k / 8192 cycles, k = 0 .. 4096
+    where = np.abs(sp_fft.fftfreq(size)) * _GAIN_GRID
+    gain = np.interp(where, np.arange(table.size), table).astype(np.float32)
+    spectrum = _complex_noise(rng, size)
+    spectrum *= gain * np.float32(np.sqrt(size))
+    return sp_fft.ifft(spectrum, overwrite_x=True)[:n]
 
 
 # --- IEEE 802.11a/g OFDM (IEEE 802.11-2020 §17) -------------------------------------------
@@ -140,7 +163,7 @@ def wifi_ofdm(
     rows = 4 + n_data  # STF, LTF, LTF, SIGNAL, DATA...
     burst_of_row = np.repeat(np.arange(n_bursts), rows)
     pos = np.arange(rows.sum()) - np.repeat(np.cumsum(rows) - rows, rows)
-    spectra = np.zeros((rows.sum(), 64), complex)
+    spectra = np.zeros((rows.sum(), 64), np.complex64)
     spectra[pos == 0] = _STF
     spectra[(pos == 1) | (pos == 2)] = _LTF
     ofdm = pos >= 3
@@ -150,7 +173,7 @@ def wifi_ofdm(
     row_mod = np.where(pos[ofdm] == 3, 0, modulation[burst_of_row[ofdm]])  # SIGNAL is BPSK
     data = np.choose(row_mod[:, None], choices)
     polarity = _pilot_polarity()[(pos[ofdm] - 3) % 127]
-    grid = np.zeros((m, 64), complex)
+    grid = np.zeros((m, 64), np.complex64)
     grid[:, _DATA_K % 64] = data
     grid[:, _PILOT_K % 64] = polarity[:, None] * _PILOT_VALUES
     spectra[ofdm] = grid
@@ -236,7 +259,7 @@ def dvbt_like(
     nsym = n_native // (nfft + cp) + 2
     l0 = int(rng.integers(0, 68))  # symbol index in the 68-symbol frame
 
-    grid = random_qam(rng, nsym * carriers, modulation).reshape(nsym, carriers).astype(complex)
+    grid = random_qam(rng, nsym * carriers, modulation).reshape(nsym, carriers)
     ref = 2 * (0.5 - _dvbt_prbs(carriers).astype(float))
     k = np.arange(carriers)
     tps = _tiled(_TPS_2K, carriers)
@@ -246,7 +269,7 @@ def dvbt_like(
     scattered = (k[None, :] % 12) == 3 * ((l0 + np.arange(nsym))[:, None] % 4)
     grid[scattered] = (4 / 3 * np.broadcast_to(ref, grid.shape))[scattered]
 
-    spectra = np.zeros((nsym, nfft), complex)
+    spectra = np.zeros((nsym, nfft), np.complex64)
     spectra[:, (k - carriers // 2) % nfft] = grid  # centre carrier on DC
     native = ofdm_modulate(spectra, np.full(nsym, cp))
     start = int(rng.integers(0, nfft + cp))
@@ -331,11 +354,10 @@ def cw_tones(
     f = np.asarray(frequencies_hz, float)
     amp = 10 ** (rng.uniform(-6, 0, f.size) / 20)
     phase = rng.uniform(0, 2 * np.pi, f.size)
-    t = np.arange(n) / sample_rate
-    x = np.zeros(n, complex)
+    x = np.zeros(n, np.complex64)
     for a, fi, p in zip(amp, f, phase, strict=True):  # one pass per tone (at most a few)
-        x += a * np.exp(1j * (2 * np.pi * fi * t + p))
-    x = x / np.sqrt(np.sum(amp**2))
+        x += rotor(n, fi / sample_rate, p) * np.float32(a)
+    x *= np.float32(1 / np.sqrt(np.sum(amp**2)))
     params = {
         "kind": "cw_tones",
         "frequencies_hz": [float(v) for v in f],

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
+from scipy import fft as sp_fft
+from scipy import signal
 from scipy.signal import resample_poly
 
 from .common import Waveform
@@ -27,20 +30,111 @@ def rational_ratio(to_rate: float, from_rate: float, max_denominator: int = 4096
 
 
 def resample(samples: np.ndarray, from_rate: float, to_rate: float) -> np.ndarray:
-    """Polyphase resampling (Kaiser-windowed FIR) to ``to_rate``; complex64 out."""
+    """Polyphase resampling (Kaiser-windowed FIR, beta 8) to ``to_rate``; complex64 out.
+    See ``resample_rational``."""
     ratio = rational_ratio(to_rate, from_rate)
-    if ratio == 1:
-        return np.asarray(samples, dtype=np.complex64)
-    out = resample_poly(samples, ratio.numerator, ratio.denominator, window=("kaiser", 8.0))
-    return out.astype(np.complex64)
+    return resample_rational(samples, ratio.numerator, ratio.denominator, beta=8.0)
+
+
+def resample_rational(x: np.ndarray, up: int, down: int, beta: float = 5.0) -> np.ndarray:
+    """``resample_poly(x, up, down, window=("kaiser", beta))``, in the frequency domain.
+
+    The same response (20 max(up, down) + 1 taps), the same aliasing of the band edges and the
+    same ceil(n up / down) samples, for two FFTs of fast lengths (``_fourier_resample``)
+    instead of a direct polyphase filter whose cost grows with up and down. Ratios with a
+    prime factor above 127, and short inputs, go to ``resample_poly`` itself; complex64 out.
+    """
+    x = np.asarray(x, dtype=np.complex64)
+    if up == down:
+        return x
+    if x.size < 4 * _MIN_BRIDGE or max(_largest_prime(up), _largest_prime(down)) > 127:
+        return resample_poly(x, up, down, window=("kaiser", beta)).astype(np.complex64)
+    return _fourier_resample(x, up, down, beta)
+
+
+def _largest_prime(value: int) -> int:
+    largest, p = 1, 2
+    while p * p <= value:
+        while value % p == 0:
+            largest, value = p, value // p
+        p += 1
+    return max(largest, value)
+
+
+@lru_cache(maxsize=64)
+def _poly_response(up: int, down: int, beta: float) -> tuple[float, np.ndarray, np.ndarray]:
+    """``resample_poly``'s filter as a zero-phase amplitude (its delay is compensated there),
+    gain ``up`` included: (passband, f, amplitude), f in cycles per up-sampled sample. Below
+    ``passband`` it is ``up`` to 1e-4; beyond f[-1] it stays under 1e-4 up (or f[-1] is twice
+    the cut-off: sidelobes there alias at that level)."""
+    wide = max(up, down)
+    half = 10 * wide
+    h = signal.firwin(2 * half + 1, 1 / wide, window=("kaiser", beta))
+    size = sp_fft.next_fast_len(32 * h.size)
+    response = sp_fft.rfft(h, size)[: size // wide + 2]
+    f = np.arange(response.size) / size
+    amplitude = (response * np.exp(2j * np.pi * f * half)).real
+    passband = f[np.flatnonzero(np.abs(amplitude - 1) > 1e-4)[0]]
+    last = min(int(np.flatnonzero(np.abs(amplitude) > 1e-4)[-1]) + 2, f.size)
+    return float(passband), f[:last], (amplitude[:last] * up).astype(np.float32)
+
+
+def _cyclic(a: np.ndarray, start: int, length: int) -> np.ndarray:
+    """a[(start + i) % a.size] for i < length, by slices."""
+    start %= a.size
+    parts, left = [], length
+    while left > 0:
+        part = a[start : start + left]
+        parts.append(part)
+        left -= part.size
+        start = 0
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _fourier_resample(x: np.ndarray, up: int, down: int, beta: float) -> np.ndarray:
+    """y = decimate_down(h * upsample_up(x)) through DFTs: the input, padded by a bridge to
+    N = down k (k a fast length), has spectrum X; the up-sampled one is X tiled ``up`` times;
+    times the filter's amplitude, folded ``down`` times onto M = up k bins: one FFT of N, one
+    inverse FFT of M, and work on the filter's passband and transition only."""
+    n = x.size
+    k = sp_fft.next_fast_len(-(-(n + _MIN_BRIDGE) // down))
+    big_n, big_m = down * k, up * k
+    spectrum = sp_fft.fft(np.concatenate([x, _bridge(x, big_n - n)]), overwrite_x=True)
+    passband, f, amplitude = _poly_response(up, down, beta)
+    high = up * big_n  # the up-sampled length: its bins are 1 / high cycles apart
+    edge = min(int(f[-1] * high), (high - 1) // 2)
+    values = _cyclic(spectrum, -edge, 2 * edge + 1) * np.float32(1 / down)
+    flat = min(int(passband * high), edge)
+    for side in (slice(0, edge - flat), slice(edge + flat + 1, 2 * edge + 1)):
+        u = np.abs(np.arange(side.start, side.stop) - edge) * (1 / high)
+        values[side] *= np.interp(u, f, amplitude).astype(np.float32)
+    values[edge - flat : edge + flat + 1] *= np.float32(up)
+    start = (-edge) % big_m
+    folded = np.zeros(-(-(start + values.size) // big_m) * big_m, np.complex64)
+    folded[start : start + values.size] = values
+    scaled = folded.reshape(-1, big_m).sum(axis=0)
+    return sp_fft.ifft(scaled, overwrite_x=True)[: -(-n * up // down)]
+
+
+def rotor(n: int, cycles_per_sample: float, phase: float = 0.0) -> np.ndarray:
+    """exp(j (2 pi f k + phase)), k < n, complex64, for n + n / 1024 exponentials' cost.
+
+    A block of 1024 fine steps times one coarse step per block, each from whole turns dropped
+    in float64: exact to float32 rounding at any k, where a float32 phase ramp would not be.
+    """
+    block = 1024
+    rows = -(-n // block)
+    fine = np.arange(block) * cycles_per_sample
+    coarse = np.arange(rows) * (block * cycles_per_sample)
+    fine = np.exp(2j * np.pi * (fine - np.floor(fine))).astype(np.complex64)
+    coarse = np.exp(1j * (2 * np.pi * (coarse - np.floor(coarse)) + phase)).astype(np.complex64)
+    return (coarse[:, None] * fine[None, :]).ravel()[:n]
 
 
 def frequency_shift(samples: np.ndarray, offset_hz: float, rate: float, phase: float = 0.0):
     """Multiply by exp(j 2 pi f t): the signal moves up by ``offset_hz``."""
-    cycles = np.arange(samples.size, dtype=np.float64) * (offset_hz / rate)
-    cycles -= np.floor(cycles)  # whole turns dropped: float32 keeps the phase exact enough
-    rotor = np.exp(1j * (2 * np.pi * cycles.astype(np.float32) + np.float32(phase)))
-    return (samples * rotor).astype(np.complex64)
+    x = np.asarray(samples, dtype=np.complex64)
+    return x * rotor(x.size, offset_hz / rate, phase)
 
 
 def place(waveform: Waveform, capture_rate: float, offset_hz: float = 0.0) -> Waveform:
@@ -82,6 +176,93 @@ def place(waveform: Waveform, capture_rate: float, offset_hz: float = 0.0) -> Wa
         "visible_fraction": max(0.0, hi - lo) / waveform.occupied_bandwidth,
     }
     return Waveform(x, capture_rate, waveform.label, max(0.0, hi - lo), params)
+
+
+# --- Fourier resampling by a ratio close to 1, at FFT lengths pocketfft does fast ---------
+
+# Prime factors up to 127 keep pocketfft on its radix passes; a larger one sends it to
+# Bluestein's algorithm, 5-8 times slower. A complex64 FFT of length N takes about
+# 3.09 log2(N) - 46.6 ns per point plus, per prime factor, these (least squares over 340
+# lengths from 30k to 1.6M, within 12 % at the median; a factor p > 13 costs 0.16 p - 0.11).
+_FFT_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
+               79, 83, 89, 97, 101, 103, 107, 109, 113, 127)  # fmt: skip
+_FACTOR_NS = {2: 0.0, 3: 0.035, 5: 0.69, 7: 0.24, 11: 2.23, 13: 1.66}
+_MIN_BRIDGE = 64  # samples of padding that join the signal's end smoothly to its start
+_MAX_DRIFT = 0.1  # samples: how far the realised time axis may stray, at the last sample
+
+
+@lru_cache(maxsize=1)
+def _fast_lengths(limit: int = 1 << 23) -> tuple[np.ndarray, np.ndarray]:
+    """Every length up to ``limit`` with no prime factor above 127, sorted, and the time of a
+    complex FFT of it by the model above (ns)."""
+    values, big = np.ones(1, np.int64), np.zeros(1)
+    for p in _FFT_PRIMES:
+        parts, bigs = [values], [big]
+        while True:
+            values, big = values * p, big + _FACTOR_NS.get(p, 0.16 * p - 0.11)
+            keep = values <= limit
+            values, big = values[keep], big[keep]
+            if not values.size:
+                break
+            parts.append(values)
+            bigs.append(big)
+        values, big = np.concatenate(parts), np.concatenate(bigs)
+    order = np.argsort(values)
+    per_point = np.maximum(3.09 * np.log2(np.maximum(values, 2)) - 46.6 + big, 1.0)
+    return values[order], (values * per_point)[order]
+
+
+def _fast_pair(n: int, ratio: float, out_n: int) -> tuple[int, int] | None:
+    """Padded input length N (n + 64 .. 2n) and output length M = round(N ratio), both fast,
+    whose time axis strays at most ``_MAX_DRIFT`` samples by output ``out_n``; the cheapest
+    such pair, or None."""
+    lengths, costs = _fast_lengths()
+    first, last = np.searchsorted(lengths, [n + _MIN_BRIDGE, 2 * n + _MIN_BRIDGE])
+    big_n = lengths[first:last]
+    big_m = np.rint(big_n * ratio).astype(np.int64)
+    at = np.minimum(np.searchsorted(lengths, big_m), lengths.size - 1)
+    drift = out_n * np.abs(big_n / big_m - 1 / ratio)
+    ok = (lengths[at] == big_m) & (drift <= _MAX_DRIFT)
+    if not ok.any():
+        return None
+    best = int(np.argmin(np.where(ok, costs[first:last] + costs[at], np.inf)))
+    return int(big_n[best]), int(big_m[best])
+
+
+def _bridge(x: np.ndarray, length: int) -> np.ndarray:
+    """``length`` samples that lead from x's end back to its start: the two mirror images
+    cross-faded, so the periodic signal the FFT sees has no step (which would ring)."""
+    i = np.arange(length)
+    fade = (0.5 - 0.5 * np.cos(np.pi * (i + 0.5) / length)).astype(np.float32)
+    tail = x[np.clip(x.size - 2 - i, 0, x.size - 1)]
+    head = x[np.clip(length - i, 0, x.size - 1)]
+    return tail * (1 - fade) + head * fade
+
+
+def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
+    """``samples`` read at input times m / ``ratio``, m < ``out_n``: band-limited (Fourier)
+    interpolation, complex64 (zeros past the input's end).
+
+    The input is padded by a bridge to a length N whose output length M = round(N ratio) is
+    a fast FFT length too and keeps the time axis within 0.1 sample of the exact one by output
+    ``out_n``; where no such pair exists (short inputs) N = n and M = round(n ratio), both as
+    they come: the result is the same, only slower. A ratio below 1 cuts the spectrum's edges.
+    """
+    x = np.asarray(samples, dtype=np.complex64)
+    pair = _fast_pair(x.size, ratio, out_n) if x.size >= 4 * _MIN_BRIDGE else None
+    if pair is None:
+        big_n, big_m = x.size, max(1, round(x.size * ratio))
+        spectrum = sp_fft.fft(x)
+    else:
+        big_n, big_m = pair
+        spectrum = sp_fft.fft(np.concatenate([x, _bridge(x, big_n - x.size)]), overwrite_x=True)
+    keep = min(big_n, big_m)
+    scaled = np.zeros(big_m, np.complex64)
+    scaled[: (keep + 1) // 2] = spectrum[: (keep + 1) // 2]
+    scaled[big_m - keep // 2 :] = spectrum[big_n - keep // 2 :]
+    scaled *= np.float32(big_m / big_n)
+    y = sp_fft.ifft(scaled, overwrite_x=True)[:out_n]
+    return y if y.size == out_n else np.concatenate([y, np.zeros(out_n - y.size, y.dtype)])
 
 
 def combine(waveforms: list[Waveform], powers_db: list[float] | None = None) -> np.ndarray:
