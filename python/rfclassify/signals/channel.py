@@ -21,7 +21,7 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import signal
 
-from .common import Waveform
+from .common import Waveform, complex_gaussian
 from .placement import rotor, time_scale
 
 # (delay in ns, power in dB) per tap. TS 36.104 Table B.2-2/3/4.
@@ -250,17 +250,26 @@ def _crossfaded(
     kernels = sp_fft.fft(_kernels(delays, length), fft_n, axis=1)
     h = (gains.T[: seg[-1] + 2] @ kernels).astype(np.complex64)  # (points, fft_n)
     fading = bool(np.isfinite(points[1]))
-    if fading:
-        slope = sp_fft.ifft(spectra * (h[1:] - h[:-1])[seg[which]], axis=-1, overwrite_x=True)
-    spectra *= h[seg[which]]
+    bounds = np.concatenate([[0], count.cumsum()])
+    slope = np.empty_like(spectra) if fading else None
+    for i, k in enumerate(seg):  # per segment: no gathered copies of the responses
+        rows = slice(bounds[i], bounds[i + 1])
+        if slope is not None:
+            np.multiply(spectra[rows], h[k + 1] - h[k], out=slope[rows])
+        spectra[rows] *= h[k]
     y = sp_fft.ifft(spectra, axis=-1, overwrite_x=True)[:, length - 1 :]
-    if fading:
-        k = seg[which]
-        inverse = 1 / (points[k + 1] - points[k])
-        a = ((starts - points[k]) * inverse)[:, None].astype(np.float32)
-        a = a + np.arange(block, dtype=np.float32) * inverse[:, None].astype(np.float32)
-        y += a * slope[:, length - 1 :]
-    return y[np.arange(block) < (np.minimum(starts + block, hi[which]) - starts)[:, None]]
+    if slope is not None:
+        slope = sp_fft.ifft(slope, axis=-1, overwrite_x=True)[:, length - 1 :]
+    out = np.empty(n, np.complex64)
+    for i, k in enumerate(seg):
+        rows, size = slice(bounds[i], bounds[i + 1]), int(hi[i] - lo[i])
+        part = y[rows].reshape(-1)[:size]
+        if slope is not None:  # a: where between grid points k and k + 1
+            span = points[k + 1] - points[k]
+            ramp = np.arange(lo[i], hi[i], dtype=np.float64) - points[k]
+            part = part + (ramp * (1 / span)).astype(np.float32) * slope[rows].reshape(-1)[:size]
+        out[lo[i] : hi[i]] = part
+    return out
 
 
 def _dense_multipath(
@@ -286,13 +295,6 @@ def _power(x: np.ndarray) -> float:
     return float(np.vdot(x, x).real) / x.size if x.size else 0.0
 
 
-def _complex_gaussian(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
-    """n complex64 samples with independent N(0, sigma^2) real and imaginary parts."""
-    noise = rng.standard_normal(2 * n, dtype=np.float32).view(np.complex64)
-    noise *= np.float32(sigma)
-    return noise
-
-
 def add_awgn(
     samples: np.ndarray,
     snr_db: float,
@@ -314,7 +316,9 @@ def add_awgn(
     s = _power(x) if signal_power is None else signal_power
     bandwidth = min(occupied_bandwidth, sample_rate)
     n0 = s / (10 ** (snr_db / 10) * bandwidth)
-    return x + _complex_gaussian(rng, x.size, np.sqrt(n0 * sample_rate / 2))
+    noise = complex_gaussian(rng, x.size, np.sqrt(n0 * sample_rate))
+    noise += x
+    return noise
 
 
 def measure_snr(
@@ -342,16 +346,17 @@ def phase_noise_phase(
     """Wiener phase: L(f) = beta / (2 pi f^2) for f >> beta, so beta = 2 pi f_ref^2 10^(L/10).
 
     Each step has variance 2 pi beta / sample_rate (beta is the Lorentzian 3 dB linewidth).
-    The steps are float32; their running sum float64 (float32 would drift by its rounding).
+    float32 throughout: the running sum's rounding wanders by ~1e-4 rad in a million steps.
     """
     beta = 2 * np.pi * _PHASE_NOISE_OFFSET_HZ**2 * 10 ** (level_dbc_hz / 10)
-    steps = rng.standard_normal(n, dtype=np.float32)
-    return np.cumsum(steps, dtype=np.float64) * np.sqrt(2 * np.pi * beta / sample_rate)
+    sigma = np.sqrt(4 * np.pi * beta / sample_rate)  # parts of complex_gaussian are N(0, 1/2)
+    steps = complex_gaussian(rng, -(-n // 2), sigma).view(np.float32)[:n]
+    return np.cumsum(steps)  # float32: its rounding walks ~1e-4 rad, the process ~10 rad
 
 
 def _rotate(x: np.ndarray, phase: np.ndarray) -> np.ndarray:
     """x * exp(j phase) in complex64, from float32 cosine and sine."""
-    phase = phase.astype(np.float32)
+    phase = phase.astype(np.float32, copy=False)
     rotor = np.empty(phase.size, np.complex64)
     np.cos(phase, out=rotor.real)
     np.sin(phase, out=rotor.imag)
@@ -359,18 +364,25 @@ def _rotate(x: np.ndarray, phase: np.ndarray) -> np.ndarray:
     return rotor
 
 
-def iq_imbalance(x: np.ndarray, gain_db: float, phase_deg: float) -> np.ndarray:
-    """Q branch scaled by g and skewed by phi: y = K1 x + K2 conj(x).
+def iq_imbalance(
+    x: np.ndarray, gain_db: float, phase_deg: float, dc_offset: complex = 0j
+) -> np.ndarray:
+    """Q branch scaled by g and skewed by phi: y = K1 x + K2 conj(x) (+ ``dc_offset``).
 
     K1 = (1 + g e^-jphi) / 2, K2 = (1 - g e^jphi) / 2; the image rejection ratio is
     |K1|^2 / |K2|^2 = (1 + 2 g cos phi + g^2) / (1 - 2 g cos phi + g^2). In real terms: I stays,
-    Q becomes g (Q cos phi - I sin phi); computed so, in the input's precision.
+    Q becomes g (Q cos phi - I sin phi); computed so, in the input's precision, into a new array.
     """
     g = 10 ** (gain_db / 20)
     phi = np.deg2rad(phase_deg)
     x = np.asarray(x)
-    y = x.astype(np.complex64 if x.dtype == np.complex64 else complex)
-    y.imag = g * np.cos(phi) * x.imag - g * np.sin(phi) * x.real
+    real = np.float32 if x.dtype == np.complex64 else np.float64
+    y = np.empty(x.shape, np.complex64 if real is np.float32 else complex)
+    y.real = x.real + real(complex(dc_offset).real)
+    q = x.imag * real(g * np.cos(phi))
+    q -= x.real * real(g * np.sin(phi))
+    q += real(complex(dc_offset).imag)
+    y.imag = q
     return y
 
 
@@ -423,8 +435,9 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
     elif config.cfo_hz:
         x = x * rotor(n, config.cfo_hz / fs)
     if config.iq_gain_db or config.iq_phase_deg:
-        x = iq_imbalance(x, config.iq_gain_db, config.iq_phase_deg)
-    x = x + np.complex64(config.dc_offset)  # also the copy that the steps below may change
+        x = iq_imbalance(x, config.iq_gain_db, config.iq_phase_deg, config.dc_offset)
+    else:
+        x = x + np.complex64(config.dc_offset)  # also the copy that the steps below may change
     if config.agc_step_db:
         at = int(rng.uniform(0.1, 0.9) * n)  # the AGC acts somewhere inside the window
         x[at:] *= np.float32(10 ** (config.agc_step_db / 20))

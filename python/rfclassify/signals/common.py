@@ -150,6 +150,31 @@ def ofdm_modulate(spectra: np.ndarray, cp_lengths: np.ndarray) -> np.ndarray:
     return wide[np.arange(longest + nfft)[None, :] >= (longest - cp)[:, None]]
 
 
+def complex_gaussian(rng: np.random.Generator, n: int, scale: float = 1.0) -> np.ndarray:
+    """n circular complex Gaussian samples of mean power ``scale``^2 (each part N(0, s^2/2)).
+
+    Box-Muller on the generator's raw 64-bit words, one word a sample (two 23-bit uniforms,
+    made by putting the bits under a float32 exponent): the same distribution as two
+    ``standard_normal`` draws a sample, at twice the speed and more (numpy's float32 log, sine
+    and cosine are vectorised; its ziggurat is not). The radius is truncated at 3.99 scale
+    (|z|^2 at 15.9 times the mean power, a sample in 8e6).
+    """
+    words = rng.bit_generator.random_raw(n).view(np.uint32)
+    np.right_shift(words, 9, out=words)
+    np.bitwise_or(words, np.uint32(0x3F800000), out=words)
+    uniform = words.view(np.float32)  # in [1, 2)
+    radius = np.log(np.float32(2) - uniform[:n])  # 2 - u in (0, 1]
+    np.negative(radius, out=radius)
+    np.sqrt(radius, out=radius)
+    radius *= np.float32(scale)
+    angle = uniform[n:] * np.float32(2 * np.pi)
+    z = np.empty(n, np.complex64)
+    parts = z.view(np.float32).reshape(n, 2)  # contiguous maths, one strided copy a part
+    parts[:, 0] = np.cos(angle) * radius
+    parts[:, 1] = np.sin(angle, out=angle) * radius
+    return z
+
+
 def sample_count(duration_s: float, sample_rate: float) -> int:
     """Samples in ``duration_s`` at ``sample_rate`` (at least one); both must be positive."""
     if duration_s <= 0 or sample_rate <= 0:

@@ -25,7 +25,14 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import signal
 
-from .common import Waveform, ofdm_modulate, random_qam, sample_count, unit_power
+from .common import (
+    Waveform,
+    complex_gaussian,
+    ofdm_modulate,
+    random_qam,
+    sample_count,
+    unit_power,
+)
 from .interferers import generic_ofdm, narrowband_carrier, spur_comb
 from .placement import resample_rational, rotor
 
@@ -37,13 +44,6 @@ def _resample(x: np.ndarray, native_rate: float, sample_rate: float, n: int) -> 
     if x.size < n:
         x = np.concatenate([x, np.zeros(n - x.size, x.dtype)])
     return x[:n]
-
-
-def _complex_noise(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Unit-power complex white Gaussian noise, complex64."""
-    x = rng.standard_normal(2 * n, dtype=np.float32).view(np.complex64)
-    x *= np.float32(np.sqrt(0.5))
-    return x
 
 
 # --- receiver noise -----------------------------------------------------------------------
@@ -79,7 +79,7 @@ def receiver_noise(
         x = _filtered_noise(rng, n, taps)
         params |= {"edge_rolloff_db": edge_db, "ripple_db": ripple_db}
     else:
-        x = _complex_noise(rng, n)
+        x = complex_gaussian(rng, n)
     x = unit_power(x)
     if np.isfinite(dc_spur_db):
         x = x + 10 ** (dc_spur_db / 20)
@@ -99,7 +99,7 @@ def _filtered_noise(rng: np.random.Generator, n: int, taps: np.ndarray) -> np.nd
     table = np.abs(sp_fft.rfft(taps, _GAIN_GRID))  # |H| at k / 8192 cycles, k = 0 .. 4096
     where = np.abs(sp_fft.fftfreq(size)) * _GAIN_GRID
     gain = np.interp(where, np.arange(table.size), table).astype(np.float32)
-    spectrum = _complex_noise(rng, size)
+    spectrum = complex_gaussian(rng, size)
     spectrum *= gain * np.float32(np.sqrt(size))
     return sp_fft.ifft(spectrum, overwrite_x=True)[:n]
 
