@@ -22,7 +22,7 @@ from scipy import fft as sp_fft
 from scipy import signal
 
 from .common import Waveform, complex_gaussian
-from .placement import rotor, time_scale
+from .placement import frames, rotor, time_scale
 
 # (delay in ns, power in dB) per tap. TS 36.104 Table B.2-2/3/4.
 _LTE_PROFILES = {
@@ -243,10 +243,9 @@ def _crossfaded(
     count = -(-(hi - lo) // block)  # blocks per segment
     which = np.repeat(np.arange(seg.size), count)
     starts = lo[which] + block * (np.arange(which.size) - np.repeat(count.cumsum() - count, count))
-    xp = np.zeros(int(starts.max()) + _DELAY_HALF + fft_n, np.complex64)
-    xp[length - 1 : length - 1 + n] = x
-    frames = np.lib.stride_tricks.sliding_window_view(xp, fft_n)[starts + _DELAY_HALF]
-    spectra = sp_fft.fft(frames, axis=-1, overwrite_x=True)
+    # y(i) needs x(i + half - length + 1 ..  i + half)
+    spectra = frames(x, starts + _DELAY_HALF - length + 1, fft_n)
+    spectra = sp_fft.fft(spectra, axis=-1, overwrite_x=True)
     kernels = sp_fft.fft(_kernels(delays, length), fft_n, axis=1)
     h = (gains.T[: seg[-1] + 2] @ kernels).astype(np.complex64)  # (points, fft_n)
     fading = bool(np.isfinite(points[1]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from scipy import fft as sp_fft
@@ -80,6 +81,31 @@ def _poly_response(up: int, down: int, beta: float) -> tuple[np.ndarray, np.ndar
 _RESAMPLE_BLOCK = 16384  # the longer side (input or output) of one resampling block
 
 
+def frames(x: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
+    """(len(starts), length) complex64: row b is x[starts[b]:][:length], zeros outside x; one
+    copy of the data (no padded copy of the whole signal first)."""
+    starts = np.asarray(starts, np.int64)
+    out = np.zeros((starts.size, length), np.complex64)
+    inside = (starts >= 0) & (starts + length <= x.size)
+    if inside.any():
+        out[inside] = np.lib.stride_tricks.sliding_window_view(x, length)[starts[inside]]
+    for b in np.flatnonzero(~inside):
+        lo = int(starts[b])
+        part = x[max(lo, 0) : max(lo + length, 0)]
+        out[b, max(-lo, 0) : max(-lo, 0) + part.size] = part
+    return out
+
+
+def _runs(first: int, count: int, *periods: int) -> list[tuple[int, int]]:
+    """Split first .. first + count - 1 where any index crosses a multiple of a period:
+    (offset, length) pieces over which every ``index % period`` is contiguous."""
+    cuts = {0, count}
+    for period in periods:
+        cuts.update(range((-first) % period, count, period))
+    edges = sorted(c for c in cuts if 0 <= c <= count)
+    return [(lo, hi - lo) for lo, hi in pairwise(edges) if hi > lo]
+
+
 def _fourier_resample(x: np.ndarray, up: int, down: int, beta: float) -> np.ndarray:
     """y = decimate_down(h * upsample_up(x)) in overlapping blocks, all in one batched FFT.
 
@@ -95,20 +121,22 @@ def _fourier_resample(x: np.ndarray, up: int, down: int, beta: float) -> np.ndar
     f, amplitude = _poly_response(up, down, beta)
     margin = -(-10 * max(up, down) // (up * down)) + 1  # in steps of ``down`` inputs
     k = sp_fft.next_fast_len(max(_RESAMPLE_BLOCK // max(up, down), 4 * margin))
+    size_in, size_out = down * k, up * k
     hop_in, hop_out = down * (k - 2 * margin), up * (k - 2 * margin)
     blocks = -(-out_n // hop_out)
-    padded = np.zeros(max((blocks - 1) * hop_in + down * k, down * margin + n), np.complex64)
-    padded[down * margin : down * margin + n] = x
-    frames = np.lib.stride_tricks.sliding_window_view(padded, down * k)[::hop_in][:blocks]
-    spectra = sp_fft.fft(frames, axis=1)
-    high = up * down * k  # the up-sampled block length: its bins are 1 / high cycles apart
+    spectra = frames(x, np.arange(blocks) * hop_in - down * margin, size_in)
+    spectra = sp_fft.fft(spectra, axis=1, overwrite_x=True)
+    high = up * size_in  # the up-sampled block length: its bins are 1 / high cycles apart
     edge = min(int(f[-1] * high), (high - 1) // 2)
-    u = np.arange(-edge, edge + 1)
-    weights = (np.interp(np.abs(u) * (1 / high), f, amplitude) / down).astype(np.float32)
-    start = (-edge) % (up * k)
-    folded = np.zeros((blocks, -(-(start + u.size) // (up * k)) * up * k), np.complex64)
-    folded[:, start : start + u.size] = spectra[:, u % (down * k)] * weights
-    y = folded.reshape(blocks, -1, up * k).sum(axis=1)
+    weights = np.interp(np.abs(np.arange(-edge, edge + 1)) * (1 / high), f, amplitude)
+    weights = (weights / down).astype(np.float32)
+    y = np.zeros((blocks, size_out), np.complex64)
+    for offset, length in _runs(-edge, 2 * edge + 1, size_in, size_out):
+        u = offset - edge  # the bins u .. u + length - 1 of the up-sampled spectrum
+        source, target = u % size_in, u % size_out
+        y[:, target : target + length] += (
+            spectra[:, source : source + length] * weights[offset : offset + length]
+        )
     y = sp_fft.ifft(y, axis=1, overwrite_x=True)[:, up * margin : up * margin + hop_out]
     return y.ravel()[:out_n]
 
@@ -178,13 +206,15 @@ def place(waveform: Waveform, capture_rate: float, offset_hz: float = 0.0) -> Wa
 # --- Fourier resampling by a ratio close to 1, at FFT lengths pocketfft does fast ---------
 
 # Prime factors up to 127 keep pocketfft on its radix passes; a larger one sends it to
-# Bluestein's algorithm, 5-8 times slower. A complex64 FFT of length N takes about
-# 1.73 log2(N) - 20.3 ns per point plus, per prime factor, these (least squares over 300
-# lengths from 40k to 1.8M, best of 7 interleaved runs; within 6 % at the median, 11 % at the
-# 90th percentile; a factor p > 13 costs 0.146 p - 0.77).
+# Bluestein's algorithm, 5-8 times slower. Time per point of a complex64 FFT of length N,
+# least squares over ~300 lengths (best of 5-7 interleaved runs, within 4-6 % at the median):
+# one transform, 1.73 log2(N) - 20.3 ns, plus per prime factor the first figure (a factor
+# p > 13: 0.146 p - 0.77); in four steps (N >= 2^17), 12.6 - 0.168 log2(N) ns plus the second
+# (p > 13: 0.072 p - 0.68).
 _FFT_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73,
                79, 83, 89, 97, 101, 103, 107, 109, 113, 127)  # fmt: skip
-_FACTOR_NS = {2: 0.0, 3: 0.127, 5: 0.422, 7: 0.666, 11: 1.768, 13: 1.467}
+_FACTOR_NS = {2: (0.0, 0.0), 3: (0.127, 0.046), 5: (0.422, 0.187), 7: (0.666, 0.086),
+              11: (1.768, 0.625), 13: (1.467, 0.769)}  # fmt: skip
 _MIN_BRIDGE = 64  # samples of padding that join the signal's end smoothly to its start
 _MAX_DRIFT = 0.1  # samples: how far the realised time axis may stray, at the last sample
 
@@ -192,22 +222,25 @@ _MAX_DRIFT = 0.1  # samples: how far the realised time axis may stray, at the la
 @lru_cache(maxsize=1)
 def _fast_lengths(limit: int = 1 << 23) -> tuple[np.ndarray, np.ndarray]:
     """Every length up to ``limit`` with no prime factor above 127, sorted, and the time of a
-    complex FFT of it by the model above (ns)."""
-    values, big = np.ones(1, np.int64), np.zeros(1)
+    complex FFT of it by the models above (ns)."""
+    values, one, four = np.ones(1, np.int64), np.zeros(1), np.zeros(1)
     for p in _FFT_PRIMES:
-        parts, bigs = [values], [big]
+        extra = _FACTOR_NS.get(p, (0.146 * p - 0.772, 0.072 * p - 0.683))
+        parts = [(values, one, four)]
         while True:
-            values, big = values * p, big + _FACTOR_NS.get(p, 0.146 * p - 0.772)
+            values, one, four = values * p, one + extra[0], four + extra[1]
             keep = values <= limit
-            values, big = values[keep], big[keep]
+            values, one, four = values[keep], one[keep], four[keep]
             if not values.size:
                 break
-            parts.append(values)
-            bigs.append(big)
-        values, big = np.concatenate(parts), np.concatenate(bigs)
+            parts.append((values, one, four))
+        values, one, four = (np.concatenate(column) for column in zip(*parts, strict=True))
+    log_n = np.log2(np.maximum(values, 2))
+    per_point = np.where(
+        values >= _FOUR_STEP_MIN, 12.63 - 0.168 * log_n + four, 1.725 * log_n - 20.3 + one
+    )
     order = np.argsort(values)
-    per_point = np.maximum(1.725 * np.log2(np.maximum(values, 2)) - 20.3 + big, 1.0)
-    return values[order], (values * per_point)[order]
+    return values[order], (values * np.maximum(per_point, 1.0))[order]
 
 
 def _fast_pair(n: int, ratio: float, out_n: int) -> tuple[int, int] | None:
@@ -245,22 +278,78 @@ def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
     a fast FFT length too and keeps the time axis within 0.1 sample of the exact one by output
     ``out_n``; where no such pair exists (short inputs) N = n and M = round(n ratio), both as
     they come: the result is the same, only slower. A ratio below 1 cuts the spectrum's edges.
+    Long transforms go in four steps (``_four_step``).
     """
     x = np.asarray(samples, dtype=np.complex64)
     pair = _fast_pair(x.size, ratio, out_n) if x.size >= 4 * _MIN_BRIDGE else None
-    if pair is None:
-        big_n, big_m = x.size, max(1, round(x.size * ratio))
-        spectrum = sp_fft.fft(x)
-    else:
-        big_n, big_m = pair
-        spectrum = sp_fft.fft(np.concatenate([x, _bridge(x, big_n - x.size)]), overwrite_x=True)
+    big_n, big_m = pair or (x.size, max(1, round(x.size * ratio)))
+    padded = np.concatenate([x, _bridge(x, big_n - x.size)]) if pair else x.copy()
+    spectrum = _four_step(padded, -1)  # (rows, width): row-major, the spectrum in bin order
     keep = min(big_n, big_m)
     scaled = np.zeros(big_m, np.complex64)
-    scaled[: (keep + 1) // 2] = spectrum[: (keep + 1) // 2]
-    scaled[big_m - keep // 2 :] = spectrum[big_n - keep // 2 :]
+    _copy_bins(scaled, 0, spectrum, 0, (keep + 1) // 2)
+    _copy_bins(scaled, big_m - keep // 2, spectrum, big_n - keep // 2, keep // 2)
     scaled *= np.float32(big_m / big_n)
-    y = sp_fft.ifft(scaled, overwrite_x=True)[:out_n]
+    y = _four_step(scaled, 1).reshape(-1)[:out_n]
     return y if y.size == out_n else np.concatenate([y, np.zeros(out_n - y.size, y.dtype)])
+
+
+_FOUR_STEP_MIN = 1 << 17  # below, pocketfft's own transform is as fast
+
+
+def _four_step(x: np.ndarray, sign: int) -> np.ndarray:
+    """DFT (sign -1) or inverse DFT (sign 1, 1/N included) of contiguous ``x``, overwritten,
+    as a 2-D array that holds it in row-major order, possibly a transposed view.
+
+    N = R C: C transforms of length R down the columns, twiddles, R transforms of length C
+    along the rows: every pass works on a batch of short transforms that stay in cache, where
+    one transform of a million points runs from memory (measured 15-25 % faster here, more
+    for lengths with large prime factors)."""
+    n = x.size
+    rows = _split(n)
+    transform = sp_fft.fft if sign < 0 else sp_fft.ifft
+    if n < _FOUR_STEP_MIN or rows < 64:
+        return transform(x, overwrite_x=True).reshape(1, n)
+    cols = n // rows
+    table = transform(x.reshape(rows, cols), axis=0, overwrite_x=True)  # [k1, n2]
+    step = _split(cols)
+    grid = table.reshape(rows, cols // step, step)
+    k1 = np.arange(rows)[:, None]
+    coarse = (k1 * (np.arange(cols // step) * step)[None, :]) % n
+    grid *= np.exp(sign * 2j * np.pi * coarse / n).astype(np.complex64)[:, :, None]
+    grid *= np.exp(sign * 2j * np.pi * (k1 * np.arange(step)[None, :]) / n).astype(np.complex64)[
+        :, None, :
+    ]
+    return transform(table, axis=1, overwrite_x=True).T  # [k2, k1]: bin k1 + rows k2
+
+
+def _split(n: int) -> int:
+    """The largest divisor of n not above its square root."""
+    for d in range(math.isqrt(n), 0, -1):
+        if n % d == 0:
+            return d
+    return 1
+
+
+def _copy_bins(out: np.ndarray, at: int, table: np.ndarray, first: int, count: int) -> None:
+    """out[at : at + count] = table.reshape(-1)[first : first + count], where ``table`` may be
+    a transposed view: whole rows by one 2-D copy, the partial rows at the ends apart."""
+    width = table.shape[1]
+    stop = first + count
+    row_lo, row_hi = -(-first // width), stop // width
+    if row_lo > row_hi:  # within one row
+        out[at : at + count] = table[first // width, first % width : first % width + count]
+        return
+    head = row_lo * width - first
+    if head:
+        out[at : at + head] = table[row_lo - 1, width - head :]
+    if row_hi > row_lo:
+        out[at + head : at + head + (row_hi - row_lo) * width].reshape(-1, width)[:] = table[
+            row_lo:row_hi
+        ]
+    tail = stop - row_hi * width
+    if tail:
+        out[at + count - tail : at + count] = table[row_hi, :tail]
 
 
 def combine(waveforms: list[Waveform], powers_db: list[float] | None = None) -> np.ndarray:
