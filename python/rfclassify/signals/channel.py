@@ -187,7 +187,8 @@ def _kernels(delays: np.ndarray, length: int) -> np.ndarray:
 
 def _impulse_response(delays: np.ndarray, gains: np.ndarray, length: int) -> np.ndarray:
     """Sum over taps of gain * windowed sinc centred on ``_DELAY_HALF + delay`` samples."""
-    return (gains @ _kernels(delays, length)).astype(np.complex64)
+    # einsum, not @: a BLAS call could wake a pool of threads in every dataset worker
+    return np.einsum("kt,tl->kl", gains, _kernels(delays, length)).astype(np.complex64)
 
 
 def multipath(
@@ -246,8 +247,8 @@ def _crossfaded(
     # y(i) needs x(i + half - length + 1 ..  i + half)
     spectra = frames(x, starts + _DELAY_HALF - length + 1, fft_n)
     spectra = sp_fft.fft(spectra, axis=-1, overwrite_x=True)
-    kernels = sp_fft.fft(_kernels(delays, length), fft_n, axis=1)
-    h = (gains.T[: seg[-1] + 2] @ kernels).astype(np.complex64)  # (points, fft_n)
+    h = _impulse_response(delays, gains.T[: seg[-1] + 2], length)  # one per grid point
+    h = sp_fft.fft(h, fft_n, axis=1, overwrite_x=True)
     fading = bool(np.isfinite(points[1]))
     bounds = np.concatenate([[0], count.cumsum()])
     slope = np.empty_like(spectra) if fading else None
@@ -290,8 +291,9 @@ def _dense_multipath(
 
 
 def _power(x: np.ndarray) -> float:
-    """Mean |x|^2, by one BLAS dot product (no |x|^2 temporary)."""
-    return float(np.vdot(x, x).real) / x.size if x.size else 0.0
+    """Mean |x|^2 of complex64 or complex128 ``x``, without an |x|^2 temporary (einsum)."""
+    parts = np.ascontiguousarray(x).view(np.float32 if x.dtype == np.complex64 else np.float64)
+    return float(np.einsum("i,i->", parts, parts)) / x.size if x.size else 0.0
 
 
 def add_awgn(

@@ -187,5 +187,7 @@ def sample_count(duration_s: float, sample_rate: float) -> int:
 def unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
     """``x`` scaled to unit mean power while on (a bursty signal's ``duty`` divides the mean)."""
     x = np.asarray(x)
-    power = float(np.vdot(x, x).real) / max(x.size, 1) / max(duty, 1e-12)
+    parts = x.astype(np.complex64 if x.dtype == np.complex64 else complex, copy=False)
+    parts = parts.view(np.float32 if parts.dtype == np.complex64 else np.float64)
+    power = float(np.einsum("i,i->", parts, parts)) / max(x.size, 1) / max(duty, 1e-12)
     return x * (1 / np.sqrt(power)) if power > 0 else x

@@ -83,15 +83,23 @@ _RESAMPLE_BLOCK = 16384  # the longer side (input or output) of one resampling b
 
 def frames(x: np.ndarray, starts: np.ndarray, length: int) -> np.ndarray:
     """(len(starts), length) complex64: row b is x[starts[b]:][:length], zeros outside x; one
-    copy of the data (no padded copy of the whole signal first)."""
+    copy of the data (no padded copy of the whole signal first). ``starts`` ascending."""
     starts = np.asarray(starts, np.int64)
-    out = np.zeros((starts.size, length), np.complex64)
-    inside = (starts >= 0) & (starts + length <= x.size)
-    if inside.any():
-        out[inside] = np.lib.stride_tricks.sliding_window_view(x, length)[starts[inside]]
-    for b in np.flatnonzero(~inside):
+    out = np.empty((starts.size, length), np.complex64)
+    first = int(np.searchsorted(starts, 0))
+    last = max(first, int(np.searchsorted(starts, x.size - length, side="right")))
+    if last > first:  # the rows wholly inside x
+        view = np.lib.stride_tricks.sliding_window_view(x, length)
+        inner = starts[first:last]
+        hop = int(inner[1] - inner[0]) if inner.size > 1 else 1
+        if hop > 0 and (inner.size == 1 or (np.diff(inner) == hop).all()):
+            out[first:last] = view[inner[0] : inner[-1] + 1 : hop]  # a strided view: one copy
+        else:
+            out[first:last] = view[inner]
+    for b in [*range(first), *range(last, starts.size)]:
         lo = int(starts[b])
         part = x[max(lo, 0) : max(lo + length, 0)]
+        out[b] = 0
         out[b, max(-lo, 0) : max(-lo, 0) + part.size] = part
     return out
 
