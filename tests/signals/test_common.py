@@ -85,3 +85,48 @@ def test_ofdm_modulate_prefixes_each_symbol_with_its_own_tail():
         np.testing.assert_allclose(cp, body[-cps[s] :], atol=1e-5)
         np.testing.assert_allclose(np.fft.fft(body) / np.sqrt(nfft), spectra[s], atol=1e-4)
         start += cps[s] + nfft
+
+
+def test_ofdm_modulate_handles_prefixes_longer_than_the_symbol_and_mixed_ones():
+    """Wi-Fi's L-STF has a 96-sample prefix on a 64-point symbol: the prefix wraps around."""
+    rng = np.random.default_rng(3)
+    nfft = 64
+    spectra = rng.standard_normal((4, nfft)) + 1j * rng.standard_normal((4, nfft))
+    cps = np.array([96, 32, 0, 16])
+    x = ofdm_modulate(spectra, cps)
+    assert x.dtype == np.complex64 and x.size == cps.sum() + 4 * nfft
+    body = np.fft.ifft(spectra, axis=1) * np.sqrt(nfft)
+    start = 0
+    for s, cp in enumerate(cps):
+        expected = body[s][np.arange(-cp, nfft) % nfft]  # the symbol, periodically extended
+        np.testing.assert_allclose(x[start : start + cp + nfft], expected, atol=1e-5)
+        start += cp + nfft
+
+
+def test_complex_gaussian_is_circular_unit_power_white_and_reproducible():
+    from scipy import stats
+
+    from rfclassify.signals.common import complex_gaussian
+
+    z = complex_gaussian(np.random.default_rng(0), 1_000_000, 2.0)
+    assert z.dtype == np.complex64
+    assert np.mean(np.abs(z) ** 2) == pytest.approx(4.0, rel=0.01)
+    parts = np.stack([z.real, z.imag]) / np.sqrt(2.0)  # each N(0, 1)
+    assert np.abs(parts.mean(axis=1)).max() < 0.01 and abs(np.mean(parts[0] * parts[1])) < 0.01
+    for part in parts:
+        assert np.var(part) == pytest.approx(1.0, rel=0.01)
+        assert stats.kurtosis(part) == pytest.approx(0.0, abs=0.03)
+        assert stats.kstest(part[:200_000], "norm").pvalue > 1e-3
+    spectrum = np.mean(np.abs(np.fft.fft(z[: 1 << 19].reshape(-1, 256), axis=1)) ** 2, axis=0)
+    assert spectrum.max() / spectrum.min() < 1.3  # white: no bin stands out
+    again = complex_gaussian(np.random.default_rng(0), 1_000_000, 2.0)
+    assert np.array_equal(z, again)
+
+
+def test_unit_power_counts_only_the_on_time():
+    from rfclassify.signals.common import unit_power
+
+    x = np.zeros(1000, np.complex64)
+    x[:250] = 3.0
+    assert np.mean(np.abs(unit_power(x, 0.25)[:250]) ** 2) == pytest.approx(1.0, rel=1e-5)
+    assert np.array_equal(unit_power(np.zeros(4, np.complex64)), np.zeros(4))

@@ -58,3 +58,17 @@ def test_spur_comb_lines_are_where_the_parameters_say():
     lines = np.asarray(w.params["frequencies_hz"])
     steps = np.diff(lines) / w.params["fundamental_hz"]
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)  # harmonics of one clock
+
+
+def test_narrowband_carrier_keeps_the_drawn_symbol_rate_exactly():
+    """Resampled by the Fourier method at the exact ratio: no rational approximation of it."""
+    params = {"offset_hz": 0.0, "rolloff": 0.25, "modulation": "QPSK", "bursty": False}
+    w = narrowband_carrier(0.02, 1.92e6, np.random.default_rng(7), symbol_rate=37_123.0, **params)
+    assert w.params["symbol_rate"] == 37_123.0
+    assert w.samples.dtype == np.complex64 and w.samples.size == round(0.02 * 1.92e6)
+    # the power at the symbol rate's spectral lines of |x|^2 (a QPSK envelope's cyclostationarity)
+    envelope = np.abs(w.samples.astype(complex)) ** 2
+    spectrum = np.abs(np.fft.fft(envelope - envelope.mean()))
+    freqs = np.fft.fftfreq(envelope.size, 1 / 1.92e6)
+    peak = freqs[np.argmax(spectrum * (freqs > 10e3))]
+    assert peak == pytest.approx(37_123.0, abs=1.92e6 / envelope.size)

@@ -200,3 +200,20 @@ def test_unknown_kind_and_bad_arguments_are_refused():
         dvbt_like(0.01, 10e6, rng, mode="4k")
     with pytest.raises(ValueError, match="channels"):
         frequency_hopper(0.01, 1e6, rng, symbol_rate=1e6)
+
+
+def test_coloured_noise_has_the_spectrum_of_its_front_end_filter():
+    """Made in the frequency domain, it is white noise through the FIR: the same PSD shape."""
+    from rfclassify.signals.common import filtered_noise
+
+    f = np.linspace(0, 1, 65)
+    taps = signal.firwin2(129, f, 10 ** ((-4 * f**4 + 0.4 * np.cos(2 * np.pi * 2.5 * f)) / 20))
+    x = filtered_noise(np.random.default_rng(0), 400_000, taps)
+    assert x.dtype == np.complex64 and x.size == 400_000
+    freqs, p = psd(x, 1.0, nperseg=512)
+    _, h = signal.freqz(taps, worN=2 * np.pi * freqs)
+    expected = 10 * np.log10(np.abs(h) ** 2)
+    measured = 10 * np.log10(p)
+    offset = np.mean(measured - expected)  # the estimator's scale
+    assert np.abs(measured - expected - offset).max() < 0.8  # ~780 segments: 0.16 dB a bin
+    assert offset == pytest.approx(0.0, abs=0.1)  # unit-power noise in, |H|^2 out

@@ -106,3 +106,80 @@ def test_shift_at_the_native_rate_matches_the_oversampled_path(native, bandwidth
     core = slice(200, n - 200)  # the filters' start-up and tail
     error = np.mean(np.abs(fast[core] - slow[core]) ** 2) / np.mean(np.abs(slow[core]) ** 2)
     assert 10 * np.log10(error) < -40
+
+
+# --- the fast paths: what they must keep of scipy's -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("up", "down", "n", "beta"),
+    [(2, 1, 10_000, 8.0), (1, 2, 10_001, 8.0), (5, 128, 300_000, 8.0), (3, 4, 777, 8.0),
+     (12, 1, 5_000, 8.0), (384, 125, 20_000, 5.0), (168, 25, 9_000, 5.0), (1, 3, 40_000, 5.0)],
+)  # fmt: skip
+def test_resample_rational_is_resample_poly_in_the_frequency_domain(up, down, n, beta):
+    """The same filter, the same length, the same edges (zeros outside): within 2e-4 of the rms
+    with beta 8; with beta 5, whose sidelobes stay above 1e-4 further out, within 2e-3."""
+    from scipy.signal import resample_poly
+
+    from rfclassify.signals.placement import resample_rational
+
+    rng = np.random.default_rng(up * 1000 + down)
+    x = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+    ours = resample_rational(x, up, down, beta)
+    theirs = resample_poly(x, up, down, window=("kaiser", beta))
+    assert ours.dtype == np.complex64 and ours.size == theirs.size
+    rms = np.sqrt(np.mean(np.abs(theirs) ** 2))
+    assert np.max(np.abs(ours - theirs)) < (2e-4 if beta == 8.0 else 2e-3) * rms
+
+
+def test_frames_cut_rows_with_zeros_outside_the_signal():
+    from rfclassify.signals.placement import frames
+
+    x = np.arange(10, dtype=np.complex64)
+    cases = [([-3, 0, 3, 6, 9], 4), ([0, 2, 4, 6], 4), ([-2, 3], 20), ([0, 1, 3, 6], 3), ([], 4)]
+    for starts, length in cases:
+        got = frames(x, np.array(starts, np.int64), length)
+        rows = [[x[i] if 0 <= i < x.size else 0 for i in range(s, s + length)] for s in starts]
+        np.testing.assert_array_equal(got, np.array(rows, np.complex64).reshape(-1, length))
+
+
+@pytest.mark.parametrize("n", [1 << 17, 1_275_000, 1_251_328, 400_006])
+def test_four_step_transform_is_the_dft(n):
+    from scipy import fft
+
+    from rfclassify.signals.placement import _four_step
+
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal(n) + 1j * rng.standard_normal(n)).astype(np.complex64)
+    reference = fft.fft(x)
+    forward = _four_step(x.copy(), -1).reshape(-1)
+    assert np.max(np.abs(forward - reference)) < 1e-5 * np.max(np.abs(reference))
+    back = _four_step(reference.astype(np.complex64), 1).reshape(-1)
+    assert np.max(np.abs(back - x)) < 1e-4
+
+
+@pytest.mark.parametrize("n", [77_337, 309_350, 1_237_401])
+def test_fast_pairs_are_fast_lengths_on_the_asked_time_axis(n):
+    from rfclassify.signals.placement import _fast_lengths, _fast_pair
+
+    lengths, _ = _fast_lengths()
+    rng = np.random.default_rng(n)
+    for ppm in rng.uniform(2, 20, 20) * rng.choice([-1, 1], 20):  # the recipe's offsets
+        ratio = 1 + ppm * 1e-6
+        out_n = round(n * ratio)
+        big_n, big_m = _fast_pair(n, ratio, out_n)
+        assert big_n >= n + 64 and big_m == round(big_n * ratio)
+        assert out_n * abs(big_n / big_m - 1 / ratio) <= 0.02
+        assert big_n in lengths and big_m in lengths  # no prime factor above 127
+
+
+def test_time_scale_without_a_fast_pair_is_scipys_fourier_resampling():
+    from scipy.signal import resample
+
+    from rfclassify.signals.placement import _fast_pair, time_scale
+
+    n, ratio = 200, 1.005  # too short to pad (under 4 bridges): the lengths as they come
+    x = np.exp(2j * np.pi * 0.1 * np.arange(n)).astype(np.complex64)
+    np.testing.assert_allclose(time_scale(x, ratio, 201), resample(x, 201), atol=1e-4)
+    n = 300_000  # a ratio this close to 1 needs N near 1 / 1e-7: beyond 8n, no pair
+    assert _fast_pair(n, 1 + 1e-7, n) is None

@@ -184,10 +184,35 @@ def sample_count(duration_s: float, sample_rate: float) -> int:
     return max(1, round(duration_s * sample_rate))
 
 
+def mean_power(x: np.ndarray) -> float:
+    """Mean |x|^2 of a complex array, without an |x|^2 temporary (einsum: not BLAS, whose
+    thread pool a dataset worker must not wake)."""
+    x = np.ascontiguousarray(x)
+    if x.dtype != np.complex64:
+        x = x.astype(complex, copy=False)
+    parts = x.reshape(-1).view(np.float32 if x.dtype == np.complex64 else np.float64)
+    return float(np.einsum("i,i->", parts, parts)) / x.size if x.size else 0.0
+
+
 def unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
     """``x`` scaled to unit mean power while on (a bursty signal's ``duty`` divides the mean)."""
     x = np.asarray(x)
-    parts = x.astype(np.complex64 if x.dtype == np.complex64 else complex, copy=False)
-    parts = parts.view(np.float32 if parts.dtype == np.complex64 else np.float64)
-    power = float(np.einsum("i,i->", parts, parts)) / max(x.size, 1) / max(duty, 1e-12)
+    power = mean_power(x) / max(duty, 1e-12)
     return x * (1 / np.sqrt(power)) if power > 0 else x
+
+
+_GAIN_GRID = 8192
+
+
+def filtered_noise(rng: np.random.Generator, n: int, taps: np.ndarray) -> np.ndarray:
+    """Unit-power white noise through the real FIR ``taps``, made in the frequency domain:
+    white noise's spectrum is itself white complex Gaussian, so one draw of it times |H|, one
+    inverse FFT of a fast length (cut to n), is the same random process as the filtered noise,
+    for a third of the FFTs."""
+    size = sp_fft.next_fast_len(n + taps.size)
+    table = np.abs(sp_fft.rfft(taps, _GAIN_GRID))  # |H| at k / 8192 cycles, k = 0 .. 4096
+    where = np.abs(sp_fft.fftfreq(size)) * _GAIN_GRID
+    gain = np.interp(where, np.arange(table.size), table).astype(np.float32)
+    spectrum = complex_gaussian(rng, size)
+    spectrum *= gain * np.float32(np.sqrt(size))
+    return sp_fft.ifft(spectrum, overwrite_x=True)[:n]

@@ -22,12 +22,12 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import fft as sp_fft
 from scipy import signal
 
 from .common import (
     Waveform,
     complex_gaussian,
+    filtered_noise,
     ofdm_modulate,
     random_qam,
     sample_count,
@@ -76,7 +76,7 @@ def receiver_noise(
         f = np.linspace(0, 1, 65)  # 0 .. Nyquist, fraction of it
         gain_db = -edge_db * f**4 + ripple_db * np.cos(2 * np.pi * cycles * f)
         taps = signal.firwin2(129, f, 10 ** (gain_db / 20))
-        x = _filtered_noise(rng, n, taps)
+        x = filtered_noise(rng, n, taps)
         params |= {"edge_rolloff_db": edge_db, "ripple_db": ripple_db}
     else:
         x = complex_gaussian(rng, n)
@@ -85,23 +85,6 @@ def receiver_noise(
         x = x + 10 ** (dc_spur_db / 20)
         params["dc_spur_db"] = dc_spur_db
     return Waveform(x, sample_rate, "Noise", float(sample_rate), params)
-
-
-_GAIN_GRID = 8192
-
-
-def _filtered_noise(rng: np.random.Generator, n: int, taps: np.ndarray) -> np.ndarray:
-    """White noise through the real FIR ``taps``, made in the frequency domain: white noise's
-    spectrum is itself white complex Gaussian, so one draw of it times |H|, one inverse FFT of
-    a fast length (cut to n), is the same random process as the filtered noise, for a third of
-    the FFTs. Unit power per sample at the input of the filter."""
-    size = sp_fft.next_fast_len(n + taps.size)
-    table = np.abs(sp_fft.rfft(taps, _GAIN_GRID))  # |H| at k / 8192 cycles, k = 0 .. 4096
-    where = np.abs(sp_fft.fftfreq(size)) * _GAIN_GRID
-    gain = np.interp(where, np.arange(table.size), table).astype(np.float32)
-    spectrum = complex_gaussian(rng, size)
-    spectrum *= gain * np.float32(np.sqrt(size))
-    return sp_fft.ifft(spectrum, overwrite_x=True)[:n]
 
 
 # --- IEEE 802.11a/g OFDM (IEEE 802.11-2020 §17) -------------------------------------------

@@ -224,7 +224,8 @@ _FFT_PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 6
 _FACTOR_NS = {2: (0.0, 0.0), 3: (0.127, 0.046), 5: (0.422, 0.187), 7: (0.666, 0.086),
               11: (1.768, 0.625), 13: (1.467, 0.769)}  # fmt: skip
 _MIN_BRIDGE = 64  # samples of padding that join the signal's end smoothly to its start
-_MAX_DRIFT = 0.1  # samples: how far the realised time axis may stray, at the last sample
+_MAX_DRIFT = 0.02  # samples: how far the realised time axis may stray, at the last sample
+_MIN_SPAN = 1 << 18  # padded lengths up to this are tried whatever n (short FFTs are cheap)
 
 
 @lru_cache(maxsize=1)
@@ -252,11 +253,16 @@ def _fast_lengths(limit: int = 1 << 23) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _fast_pair(n: int, ratio: float, out_n: int) -> tuple[int, int] | None:
-    """Padded input length N (n + 64 .. 2n) and output length M = round(N ratio), both fast,
-    whose time axis strays at most ``_MAX_DRIFT`` samples by output ``out_n``; the cheapest
-    such pair, or None."""
+    """Padded input length N and output length M = round(N ratio), both fast, whose time axis
+    strays at most ``_MAX_DRIFT`` samples by output ``out_n``; the cheapest such pair, or None.
+
+    N runs from n + 64 to 2n (at least 2^18), further for ratios very close to 1, up to 8n:
+    M - N is a whole number, so N (ratio - 1) must come near one, which needs N near
+    1 / |ratio - 1| at least."""
     lengths, costs = _fast_lengths()
-    first, last = np.searchsorted(lengths, [n + _MIN_BRIDGE, 2 * n + _MIN_BRIDGE])
+    reach = 1.2 / max(abs(ratio - 1), 1e-12)
+    span = int(min(max(2 * n, _MIN_SPAN, reach), max(8 * n, _MIN_SPAN))) + _MIN_BRIDGE
+    first, last = np.searchsorted(lengths, [n + _MIN_BRIDGE, span])
     big_n = lengths[first:last]
     big_m = np.rint(big_n * ratio).astype(np.int64)
     at = np.minimum(np.searchsorted(lengths, big_m), lengths.size - 1)
@@ -283,7 +289,7 @@ def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
     interpolation, complex64 (zeros past the input's end).
 
     The input is padded by a bridge to a length N whose output length M = round(N ratio) is
-    a fast FFT length too and keeps the time axis within 0.1 sample of the exact one by output
+    a fast FFT length too and keeps the time axis within 0.02 sample of the exact one by output
     ``out_n``; where no such pair exists (short inputs) N = n and M = round(n ratio), both as
     they come: the result is the same, only slower. A ratio below 1 cuts the spectrum's edges.
     Long transforms go in four steps (``_four_step``).
