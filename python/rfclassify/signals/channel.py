@@ -260,14 +260,26 @@ def _crossfaded(
     if slope is not None:
         slope = sp_fft.ifft(slope, axis=-1, overwrite_x=True)[:, length - 1 :]
     out = np.empty(n, np.complex64)
-    for i, k in enumerate(seg):
+    steps = np.arange(block, dtype=np.float32)
+    for i, k in enumerate(seg):  # segment i: its blocks' outputs, row by row, in place
         rows, size = slice(bounds[i], bounds[i + 1]), int(hi[i] - lo[i])
-        part = y[rows].reshape(-1)[:size]
-        if slope is not None:  # a: where between grid points k and k + 1
-            span = points[k + 1] - points[k]
-            ramp = np.arange(lo[i], hi[i], dtype=np.float64) - points[k]
-            part = part + (ramp * (1 / span)).astype(np.float32) * slope[rows].reshape(-1)[:size]
-        out[lo[i] : hi[i]] = part
+        full = size // block  # whole blocks; the last one may be cut
+        target = [(out[lo[i] : lo[i] + full * block].reshape(full, block), slice(0, full))]
+        if size > full * block:
+            target.append((out[lo[i] + full * block : hi[i]][None, :], slice(full, full + 1)))
+        for dst, part in target:
+            width = dst.shape[1]
+            src = y[rows][part, :width]
+            if slope is None:
+                dst[:] = src
+                continue
+            # a: where between grid points k and k + 1, per sample
+            inverse = 1 / (points[k + 1] - points[k])
+            first = np.float32((lo[i] + part.start * block - points[k]) * inverse)
+            rows_at = np.arange(dst.shape[0], dtype=np.float32)[:, None] * np.float32(block)
+            ramp = (steps[:width] + rows_at) * np.float32(inverse) + first
+            np.multiply(slope[rows][part, :width], ramp, out=dst)
+            dst += src
     return out
 
 

@@ -151,10 +151,15 @@ def wifi_ofdm(
     spectra[(pos == 1) | (pos == 2)] = _LTF
     ofdm = pos >= 3
     m = int(ofdm.sum())
-    choices = [np.where(rng.random((m, 48)) < 0.5, 1.0, -1.0)]
-    choices += [random_qam(rng, m * 48, mod).reshape(m, 48) for mod in _WIFI_MODULATIONS[1:]]
     row_mod = np.where(pos[ofdm] == 3, 0, modulation[burst_of_row[ofdm]])  # SIGNAL is BPSK
-    data = np.choose(row_mod[:, None], choices)
+    data = np.empty((m, 48), np.complex64)
+    for index, mod in enumerate(_WIFI_MODULATIONS):  # each row's symbols, drawn for it alone
+        rows = row_mod == index
+        count = int(rows.sum()) * 48
+        if index == 0:
+            data[rows] = np.where(rng.random(count) < 0.5, 1.0, -1.0).reshape(-1, 48)
+        elif count:
+            data[rows] = random_qam(rng, count, mod).reshape(-1, 48)
     polarity = _pilot_polarity()[(pos[ofdm] - 3) % 127]
     grid = np.zeros((m, 64), np.complex64)
     grid[:, _DATA_K % 64] = data
