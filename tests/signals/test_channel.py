@@ -343,3 +343,14 @@ def test_awgn_noise_is_circular_gaussian_of_the_requested_power():
     assert abs(np.mean(re * im)) < 0.01
     kurtosis = np.mean(re**4) / np.var(re) ** 2
     assert kurtosis == pytest.approx(3.0, abs=0.05)
+
+
+def test_receiver_noise_keeps_its_samples_under_a_sample_rate_offset():
+    """The receiver's own noise is sampled by its own clock: the offset changes the count only."""
+    fs = 1e6
+    noise = band_noise(np.random.default_rng(0), 100_000, 1.0).astype(np.complex64)
+    w = Waveform(noise, fs, "Noise", fs)
+    for ppm in (-40.0, 40.0):
+        out = apply_channel(w, ChannelConfig(sro_ppm=ppm), np.random.default_rng(1)).samples
+        assert out.size == round(noise.size * (1 + ppm * 1e-6))
+        np.testing.assert_array_equal(out[:99_990], noise[:99_990])

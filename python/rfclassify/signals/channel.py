@@ -415,6 +415,20 @@ def sample_rate_offset(x: np.ndarray, ppm: float) -> np.ndarray:
     return time_scale(x, ratio, round(x.size * ratio))
 
 
+def _own_noise_clock(x: np.ndarray, ppm: float) -> np.ndarray:
+    """The sample-rate offset for the receiver's own noise: only the count changes.
+
+    Stationary noise sampled by a clock ``ppm`` fast is the same random process (white noise
+    stays white; a front-end colouring moves by ppm of its frequencies: nothing a spectrogram
+    resolves), so resampling it (two long FFTs) would only smooth what the ADC clipped. The
+    round(n (1 + ppm 1e-6)) samples are the first ones, or continue cyclically from the start
+    (at most ppm 1e-6 n of them, past what a dataset window uses)."""
+    out_n = round(x.size * (1 + ppm * 1e-6))
+    if out_n <= x.size:
+        return x[:out_n]
+    return np.concatenate([x, x[: out_n - x.size]])
+
+
 def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Generator) -> Waveform:
     """``waveform`` as a receiver sees it through ``config``; label kept, config in ``params``.
 
@@ -448,6 +462,9 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
         level = np.float32(np.sqrt(mean_power(x) / 2) * 10 ** (config.clip_db / 20))
         np.clip(x.real, -level, level, out=x.real)
         np.clip(x.imag, -level, level, out=x.imag)
-    x = sample_rate_offset(x, config.sro_ppm)
+    if waveform.label == "Noise":
+        x = _own_noise_clock(x, config.sro_ppm)
+    else:
+        x = sample_rate_offset(x, config.sro_ppm)
     params = {**waveform.params, "channel": config.to_dict()}
     return replace(waveform, samples=np.asarray(x, np.complex64), params=params)
