@@ -5,8 +5,9 @@ and the apps do. Inside the package every import is relative, because the CMake 
 the same sources at ``gnuradio.rfclassify``.
 """
 
-__version__ = "0.1.0"
+from ._version import __version__
 
+__all__ = ["__version__"]
 _BLOCKS = ("classifier", "sim_source", "spectrogram")
 
 

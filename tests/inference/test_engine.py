@@ -16,7 +16,7 @@ from rfclassify.errors import RfclassifyError
 from rfclassify.inference import Classifier, InferenceWorker, Job, resolve_model, shipped_models
 from rfclassify.models import create_model
 from rfclassify.models.card import card_for, save_checkpoint
-from rfclassify.models.export import export_model
+from rfclassify.training.export import export_model
 
 RATE = 1.92e6
 

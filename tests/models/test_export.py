@@ -11,7 +11,6 @@ import torch
 from rfclassify.errors import RfclassifyError
 from rfclassify.models import create_model, list_models
 from rfclassify.models.card import ModelCard, card_for, load_any, load_checkpoint, save_checkpoint
-from rfclassify.models.export import export_model
 from rfclassify.models.flops import count_macs
 from rfclassify.models.onnx_export import (
     ParityError,
@@ -20,6 +19,7 @@ from rfclassify.models.onnx_export import (
     onnx_outputs,
     read_metadata,
 )
+from rfclassify.training.export import export_model
 
 REQUIRED = {
     "vim_ultralight",

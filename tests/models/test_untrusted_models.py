@@ -67,9 +67,9 @@ def test_a_planted_pickle_is_refused_and_never_runs(tmp_path):
 
 
 def test_train_resume_from_a_planted_pickle_is_one_line_and_runs_nothing(tmp_path):
+    from rfclassify.datasets.builder import build_dataset
+    from rfclassify.datasets.recipe import load_recipe
     from rfclassify.dsp import FrontendConfig
-    from rfclassify.training.builder import build_dataset
-    from rfclassify.training.recipe import load_recipe
 
     recipe = load_recipe()
     recipe.update(capture_rates=[1.92e6])

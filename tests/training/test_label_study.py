@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from rfclassify.cli import main
+from rfclassify.datasets.builder import build_dataset
+from rfclassify.datasets.recipe import load_recipe
 from rfclassify.dsp import FrontendConfig
-from rfclassify.training.builder import build_dataset
 from rfclassify.training.data import label_subset
 from rfclassify.training.label_study import markdown, summarise
-from rfclassify.training.recipe import load_recipe
 
 VIT = "vit_tiny_patch4_32"
 SMALL = '{"depth": 2}'

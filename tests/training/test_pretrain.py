@@ -9,9 +9,9 @@ import pytest
 from safetensors.torch import load_file
 
 from rfclassify.cli import main
+from rfclassify.datasets.builder import build_dataset
+from rfclassify.datasets.recipe import load_recipe
 from rfclassify.dsp import FrontendConfig
-from rfclassify.training.builder import build_dataset
-from rfclassify.training.recipe import load_recipe
 
 VIT = "vit_tiny_patch4_32"  # ViT-Ti dims at 32x32, 4x4 patches: 64 patches
 

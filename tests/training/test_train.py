@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from rfclassify.datasets.builder import build_dataset
+from rfclassify.datasets.recipe import load_recipe
 from rfclassify.dsp import FrontendConfig
 from rfclassify.errors import RfclassifyError
 from rfclassify.training.augment import AugmentConfig, augment_batch
-from rfclassify.training.builder import build_dataset
 from rfclassify.training.config import resolve_config
-from rfclassify.training.recipe import load_recipe
 from rfclassify.training.release import TARGETS
 from rfclassify.training.trainer import train
 
@@ -150,10 +150,10 @@ def test_ddp_on_cpu_with_two_processes(easy, tmp_path):
 
 
 def test_onnx_and_torch_forms_give_the_same_evaluation(easy, trained, tmp_path):
+    from rfclassify.datasets.dataset import DatasetError, SpectrogramDataset
     from rfclassify.models.card import load_checkpoint
-    from rfclassify.models.export import export_model
-    from rfclassify.training.dataset import DatasetError, SpectrogramDataset
     from rfclassify.training.evaluate import Predictor, evaluate
+    from rfclassify.training.export import export_model
 
     model, card = load_checkpoint(trained.out / "best.safetensors")
     export_model(model, card, tmp_path / "m.onnx", real=4)
@@ -187,8 +187,8 @@ def test_eval_command_prints_json_and_draws_plots(easy, trained, tmp_path):
 def test_export_with_a_test_set_writes_metrics_targets_and_how_to_remake_it(
     easy, trained, tmp_path
 ):
+    from rfclassify.datasets.dataset import SpectrogramDataset
     from rfclassify.models.onnx_export import read_metadata
-    from rfclassify.training.dataset import SpectrogramDataset
     from rfclassify.training.evaluate import Predictor, evaluate
 
     out = tmp_path / "shipped.onnx"

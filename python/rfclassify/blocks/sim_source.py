@@ -25,16 +25,16 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from ..signals.lte import LTE_BANDWIDTHS
-from ..signals.other import OTHER_KINDS
-from ..signals.scene import KIND_LABELS
-from ..training.recipe import (
+from ..datasets.recipe import (
     RecipeError,
     draw_example,
     example_rngs,
     occupied_bandwidth,
     resolve_recipe,
 )
+from ..signals.lte import LTE_BANDWIDTHS
+from ..signals.other import OTHER_KINDS
+from ..signals.scene import KIND_LABELS
 
 FRAME_S = 10e-3  # LTE and NR radio frame
 CLASS_KINDS = ("lte", "nr", "noise", "other")

@@ -110,8 +110,8 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ..training.builder import build_dataset
-    from ..training.recipe import RecipeError, load_recipe
+    from ..datasets.builder import build_dataset
+    from ..datasets.recipe import RecipeError, load_recipe
 
     frontend = frontend_from_args(args, parser)
     try:
@@ -150,7 +150,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from ..training.dataset import SpectrogramDataset
+    from ..datasets.dataset import SpectrogramDataset
 
     summary = SpectrogramDataset(args.path, allow_incomplete=True).summary()
     if args.json:
@@ -184,7 +184,7 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _recipe(args: argparse.Namespace) -> int:
-    from ..training.recipe import RecipeError, load_recipe
+    from ..datasets.recipe import RecipeError, load_recipe
 
     try:
         recipe = load_recipe(args.config)
@@ -195,7 +195,7 @@ def _recipe(args: argparse.Namespace) -> int:
 
 
 def _preview(args: argparse.Namespace) -> int:
-    from ..training.dataset import SpectrogramDataset
+    from ..datasets.dataset import SpectrogramDataset
     from ..viz.dataset_preview import render_preview
 
     dataset = SpectrogramDataset(args.path)

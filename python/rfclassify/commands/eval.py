@@ -31,7 +31,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..training.dataset import SpectrogramDataset
+    from ..datasets.dataset import SpectrogramDataset
     from ..training.evaluate import Predictor, evaluate
 
     predictor = Predictor(args.model)

@@ -73,7 +73,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from ..models.card import load_any
-    from ..models.export import export_model
+    from ..training.export import export_model
 
     if args.out.suffix != ".onnx":
         parser.error(f"--out {args.out}: use a .onnx file name")
@@ -135,8 +135,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _measure(args: argparse.Namespace, card) -> dict:
     """The checkpoint on the test set; the card gets the metrics and the reproduce commands."""
+    from ..datasets.dataset import SpectrogramDataset
     from ..training import release
-    from ..training.dataset import SpectrogramDataset
     from ..training.evaluate import Predictor, evaluate
 
     dataset = SpectrogramDataset(args.test)

@@ -28,7 +28,7 @@ import numpy as np
 import sigmf
 from sigmf import schema as sigmf_schema
 
-from .. import __version__
+from .._version import __version__
 from ..errors import RecordingError
 from .annotations import EXTENSION, NAMESPACE, result_to_annotation
 from .datatypes import from_complex64, normalise_datatype

@@ -35,7 +35,7 @@ def run_row(run: Path, test: Path | None = None, progress: bool = False) -> dict
     if test is None:
         row.update(accuracy=summary["best_val_acc"], macro_f1=None, measured_on="validation")
         return row
-    from .dataset import SpectrogramDataset
+    from ..datasets.dataset import SpectrogramDataset
     from .evaluate import Predictor, evaluate
 
     dataset = SpectrogramDataset(test)

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
+from ..datasets.dataset import SpectrogramDataset
 from ..dsp import Frontend, FrontendConfig
-from .dataset import SpectrogramDataset
 
 
 class FolderData(Dataset):
@@ -82,7 +82,7 @@ class GeneratedData(IterableDataset):
         return -(-self.per_epoch // self.world)
 
     def __iter__(self):
-        from .builder import make_example
+        from ..datasets.builder import make_example
 
         info = get_worker_info()
         worker, workers = (0, 1) if info is None else (info.id, info.num_workers)

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets.dataset import SpectrogramDataset
 from ..errors import RfclassifyError
 from ..models.card import ModelCard
 from . import metrics
-from .dataset import SpectrogramDataset
 
 SKIP_COLUMNS = {"index", "label", "class_index", "snr_db"}
 

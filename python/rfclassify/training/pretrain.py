@@ -26,11 +26,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from ..datasets.dataset import SpectrogramDataset
 from ..errors import RfclassifyError
 from ..models import create_model
 from ..models.mae import MaskedAutoencoder
 from .data import FolderData
-from .dataset import SpectrogramDataset
 
 BASE_LR = 1.5e-4  # MAE's, per 256 examples of effective batch
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..datasets.dataset import SpectrogramDataset
 from ..models.card import ModelCard
-from .dataset import SpectrogramDataset
 
 # The accuracy targets of the shipped models (issue 5): (key, text, comparison, bound).
 TARGETS = (

@@ -29,6 +29,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, RandomSampler
 
+from ..datasets.dataset import SpectrogramDataset, check_held_out
 from ..errors import RfclassifyError
 from ..models import create_model
 from ..models.card import card_for, save_checkpoint
@@ -36,7 +37,6 @@ from ..models.flops import count_params
 from .augment import AugmentConfig, augment_batch
 from .config import TrainConfig
 from .data import FolderData, GeneratedData, label_subset, split_indices
-from .dataset import SpectrogramDataset, check_held_out
 from .init_from import load_pretrained
 
 
@@ -183,8 +183,8 @@ def _data_info(
 
 def _generated_data(config: TrainConfig, rank: int, world: int):
     """Training examples rendered on the fly with the validation set's frontend."""
+    from ..datasets.recipe import load_recipe, resolve_recipe
     from ..signals.scene import GENERATOR_VERSION
-    from .recipe import load_recipe, resolve_recipe
 
     if not config.val:
         raise RfclassifyError(

@@ -10,7 +10,7 @@ import numpy as np
 from .png import save_palette_png
 
 if TYPE_CHECKING:
-    from ..training.dataset import SpectrogramDataset
+    from ..datasets.dataset import SpectrogramDataset
 
 
 def _title(table: dict[str, np.ndarray], i: int) -> str:

@@ -6,9 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from rfclassify.signals.channel import measure_snr
-from rfclassify.signals.scene import render, render_pair
-from rfclassify.training.recipe import (
+from rfclassify.datasets.recipe import (
     DEFAULT_RECIPE,
     RecipeError,
     draw_example,
@@ -16,6 +14,8 @@ from rfclassify.training.recipe import (
     load_recipe,
     occupied_bandwidth,
 )
+from rfclassify.signals.channel import measure_snr
+from rfclassify.signals.scene import render, render_pair
 
 
 def draws(recipe, n, seed=0):
@@ -174,7 +174,7 @@ def test_measured_snr_of_drawn_examples_is_within_half_a_db():
 
 
 def test_a_recipe_saved_by_an_older_version_still_resolves():
-    from rfclassify.training.recipe import resolve_recipe
+    from rfclassify.datasets.recipe import resolve_recipe
 
     old = load_recipe()
     del old["channel"]["agc_step"], old["channel"]["clip_db"]  # keys this version added

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 
+from rfclassify.datasets.builder import build_dataset, make_example
+from rfclassify.datasets.dataset import DatasetError, SpectrogramDataset, check_held_out
+from rfclassify.datasets.recipe import load_recipe
+from rfclassify.datasets.table import COLUMNS
 from rfclassify.dsp import FrontendConfig
 from rfclassify.errors import RfclassifyError
-from rfclassify.training.builder import build_dataset, make_example
-from rfclassify.training.dataset import DatasetError, SpectrogramDataset, check_held_out
-from rfclassify.training.recipe import load_recipe
-from rfclassify.training.table import COLUMNS
 
 DATA_FILES = ("dataset.json", "labels.npy", "examples.csv", "params.jsonl")
 

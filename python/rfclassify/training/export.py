@@ -14,14 +14,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from .card import ModelCard, sha256
-from .onnx_export import check_parity, export_onnx, onnx_outputs
-from .precision import to_fp16, to_int8
+from ..models.card import ModelCard, sha256
+from ..models.onnx_export import check_parity, export_onnx, onnx_outputs
+from ..models.precision import to_fp16, to_int8
 
 
 def _real_inputs(card: ModelCard, count: int, seed: int) -> np.ndarray | None:
     """Synthetic spectrograms through the model's own frontend, if it fits the input."""
-    from ..training.builder import sample_images
+    from ..datasets.builder import sample_images
 
     frontend = card.frontend_config()
     if (frontend.channels, frontend.height, frontend.width) != card.input_shape:
@@ -52,7 +52,7 @@ def export_model(
         random_inputs if real_inputs is None else np.concatenate([random_inputs, real_inputs])
     )
     if card.macs is None:
-        from .flops import count_macs
+        from ..models.flops import count_macs
 
         card.macs = count_macs(model, shape)  # multiply-accumulates per window (FLOPs / 2)
     embedded = replace(card, onnx={})  # the file cannot hold its own hash

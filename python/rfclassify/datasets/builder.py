@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
