@@ -5,7 +5,7 @@ are OFDM: a classifier that sees OFDM and answers LTE/NR must meet DAB (1.536 MH
 spacing, a null symbol every 96 ms, ETSI EN 300 401) and DVB-T2 (7.61/7.77 MHz, boosted
 scattered pilots, the P1 preamble at each frame start, ETSI EN 302 755). FM stations (ITU-R
 BS.450, RDS per IEC 62106) fill band II with 200 kHz carriers. All are synthesised spectrally
-(``emitters_cellular.Canvas``): native-rate waveforms placed bin by bin in the capture's
+(``emitter_kit.Canvas``): native-rate waveforms placed bin by bin in the capture's
 spectrum, so any capture rate works, and a view narrower than the signal cuts it.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .common import Waveform, ofdm_modulate, random_qam
-from .emitters_cellular import (
+from .emitter_kit import (
     Canvas,
     check_bounds,
     msequence,
@@ -28,6 +28,14 @@ from .emitters_cellular import (
     resolve,
     visible_band,
 )
+
+
+def _paste(x: np.ndarray, block: np.ndarray, at: int) -> None:
+    """Write ``block`` into ``x`` from index ``at`` (negative: before it), clipped to ``x``."""
+    a, b = max(0, at), min(x.size, at + block.size)
+    if a < b:
+        x[a:b] = block[a - at : b - at]
+
 
 # --- DAB (ETSI EN 300 401 §14, transmission mode I) ---------------------------------------
 
@@ -57,10 +65,7 @@ def _dab_ensemble(rng: np.random.Generator, m: int, s0: int) -> np.ndarray:
         quarter[sym == 0] = _DAB_PRS
         spectra = np.zeros((sym.size, _DAB_NFFT), np.complex64)
         spectra[:, _DAB_K % _DAB_NFFT] = np.exp(0.5j * np.pi * (quarter + sym[:, None] / 2))
-        body = ofdm_modulate(spectra, np.full(sym.size, _DAB_GUARD))
-        start = base + first * _DAB_SYMBOL
-        a, b = max(0, start), min(m, start + body.size)
-        x[a:b] = body[a - start : b - start]
+        _paste(x, ofdm_modulate(spectra, np.full(sym.size, _DAB_GUARD)), base + first * _DAB_SYMBOL)
     return x
 
 
@@ -229,20 +234,14 @@ def dvbt2(
     x = np.zeros(m, np.complex64)
     for f in range((s0 + m - 1) // frame + 1):
         start = f * frame - s0
-        p1 = _p1(rng)
-        a, b = max(0, start), min(m, start + 2048)
-        if a < b:
-            x[a:b] = p1[a - start : b - start]
+        _paste(x, _p1(rng), start)
         base = start + 2048
         first, last = max(0, -base // symbol), min(count, -(-(m - base) // symbol))
         if first < last:
             ls = np.arange(first, last)
-            body = ofdm_modulate(
-                _t2_symbols(rng, ls, p, fft, carriers, ext), np.full(ls.size, symbol - fft)
-            )
-            begin = base + first * symbol
-            a, b = max(0, begin), min(m, begin + body.size)
-            x[a:b] = body[a - begin : b - begin]
+            spectra = _t2_symbols(rng, ls, p, fft, carriers, ext)
+            body = ofdm_modulate(spectra, np.full(ls.size, symbol - fft))
+            _paste(x, body, base + first * symbol)
     occupied = carriers * rate / fft
     canvas.add(x, 0.0, 1.0, occupied / 2 + 0.01 * rate)
     p |= {"t2_frame_s": frame / rate, "sample_rate_native": rate}

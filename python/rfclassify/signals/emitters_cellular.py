@@ -6,178 +6,34 @@ on a 200 kHz raster (3GPP TS 45.002/45.004), WCDMA's flat 4.7 MHz root-raised-co
 with the SCH at every 667 µs slot start (TS 25.211/25.213), and 12.5/25 kHz land-mobile
 channels keyed on and off (NBFM, TETRA ETSI EN 300 392-2, DMR ETSI TS 102 361-1).
 
-Synthesis is spectral (``Canvas``): each carrier is built at its native rate over the window,
-transformed, and its bins are added at the carrier's offset into the capture's spectrum, which
-one inverse FFT turns into samples. That is band-limited interpolation to any capture rate;
-bins outside ±rate/2 are dropped, so a carrier wider than the view is cut, never aliased. It
-costs one FFT of the capture however many carriers there are, where ``resample_poly`` costs
-~100 ms per carrier at 61.44 MS/s (25 ms). Every kind draws its missing parameters from
-``RANGES`` (draws.py) first, so a recipe may pass any of them and the rest are drawn.
+Synthesis is spectral (``emitter_kit.Canvas``): each carrier is built at its native rate and
+placed bin by bin into the capture's spectrum, so any capture rate works and a carrier wider
+than the view is cut, never aliased. Every kind draws its missing parameters from ``RANGES``
+(draws.py) first, so a recipe may pass any of them and the rest are drawn.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from scipy import fft as sfft
 
-from .common import Waveform, sample_count
-from .draws import draw_params
+from .common import Waveform
+from .emitter_kit import (
+    Canvas,
+    check_bounds,
+    gaussian_taps,
+    msequence,
+    raster_points,
+    report,
+    require,
+    resolve,
+    visible_band,
+)
 
-# --- shared machinery (emitters_broadcast.py uses it too) ---------------------------------
-
-
-class Canvas:
-    """The capture's spectrum, filled carrier by carrier, inverted once.
-
-    Native signals span ``span`` seconds (``length(rate)`` samples) from ``lead_s`` before the
-    capture's first sample: the transform is circular, and the guard of >= 32 native samples
-    each side keeps the ringing where the end wraps to the start out of the capture. The FFT
-    size is 11-smooth, and where ``native_rate`` / rate is a ratio p / q of 13-smooth numbers, a
-    multiple of q whose native length is smooth too: no transform needs Bluestein's (4x slower).
-    """
-
-    def __init__(self, duration_s: float, rate: float, native_rate: float) -> None:
-        self.n = n = sample_count(duration_s, rate)
-        self.rate = rate
-        need = n + 2 * math.ceil(32 * rate / native_rate)
-        self.size = sfft.next_fast_len(need)
-        ratio = Fraction(native_rate / rate).limit_denominator(4096)
-        p, q = ratio.numerator, ratio.denominator
-        exact = p > 0 and abs(p / q * rate - native_rate) < 1e-6 * native_rate and q <= need
-        if exact and _smooth(p) and _smooth(q):
-            self.size = q * sfft.next_fast_len(-(-need // q))
-        self.span = self.size / rate
-        self.lead = (self.size - n) // 2
-        self.lead_s = self.lead / rate
-        self.spectrum = np.zeros(self.size, np.complex64)
-        grid = min(n, 8192)  # where ``duty()`` looks: the carriers' on-masks, OR-ed
-        self._grid_t = self.lead_s + (np.arange(grid) + 0.5) * (n / rate) / grid
-        self.on = np.zeros(self._grid_t.size, bool)
-        self._shapes: dict[tuple[Any, int], np.ndarray] = {}
-
-    def length(self, native_rate: float) -> int:
-        return max(1, round(self.span * native_rate))
-
-    def add(
-        self, x: np.ndarray, centre_hz: float, gain: float = 1.0, half_band_hz: float | None = None,
-        shape: Callable[[np.ndarray], np.ndarray] | None = None, on: np.ndarray | None = None,
-    ) -> float:  # fmt: skip
-        """Add native ``x`` at ``centre_hz`` (whole bins, plus the remainder as a native shift).
-
-        ``shape`` (a filter response of offset in Hz) with ``half_band_hz`` beyond the native
-        Nyquist repeats ``x``'s periodic spectrum: symbols at one sample each become a
-        pulse-shaped signal (RRC) with no time-domain filter. ``on`` (native-rate mask) adds
-        to the union that ``duty()`` reports.
-        """
-        m = x.size
-        df = self.rate / self.size
-        kc = round(centre_hz / df)
-        kmax = (m - 1) // 2 if half_band_hz is None else int(half_band_hz / df)
-        lo = max(-kmax, -(self.size - 1) // 2 - kc)
-        hi = min(kmax, (self.size - 1) // 2 - kc)
-        if on is not None:
-            self.on |= on[np.minimum((self._grid_t * m / self.span).astype(int), m - 1)]
-        if lo > hi:
-            return centre_hz
-        if centre_hz != kc * df:  # the part of a bin left over, as a shift at the native rate
-            turn = (2 * np.pi * (centre_hz / df - kc) / m * np.arange(m)).astype(np.float32)
-            x = x * (np.cos(turn) + 1j * np.sin(turn))
-        spectrum = sfft.fft(x.astype(np.complex64)) * np.float32(gain * self.size / m)
-        vals = np.take(spectrum, np.arange(lo, hi + 1), mode="wrap")
-        if shape is not None:  # one evaluation per filter and band, shared by the carriers
-            key = (shape, kmax)
-            if key not in self._shapes:
-                f = np.arange(-kmax, kmax + 1) * df
-                self._shapes[key] = shape(f).astype(np.float32)
-            vals *= self._shapes[key][lo + kmax : hi + kmax + 1]
-        self.spectrum[np.arange(kc + lo, kc + hi + 1) % self.size] += vals
-        return centre_hz
-
-    def duty(self) -> float:
-        return float(self.on.mean())
-
-    def samples(self, duty: float = 1.0) -> np.ndarray:
-        """The capture, at unit mean power while on (``duty`` of the time)."""
-        x = sfft.ifft(self.spectrum, overwrite_x=True)[self.lead : self.lead + self.n]
-        power = float(np.vdot(x, x).real) / self.n / max(duty, 1e-12)
-        if power > 0:
-            x *= np.float32(1 / math.sqrt(power))
-        return x
-
-
-def _smooth(v: int) -> bool:
-    """No prime factor above 13: pocketfft has a direct pass for each."""
-    for f in (2, 3, 5, 7, 11, 13):
-        while v % f == 0:
-            v //= f
-    return v == 1
-
-
-def resolve(kind: str, ranges: dict[str, Any], rng: np.random.Generator, params: dict) -> dict:
-    """``params`` completed from ``ranges`` (draws.py), ``kind`` first; unknown keys raise."""
-    unknown = set(params) - set(ranges) - {"kind"}
-    if unknown:
-        raise ValueError(f"{kind}: unknown parameter(s) {sorted(unknown)}; use {sorted(ranges)}")
-    given = {k: v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
-    given.pop("kind", None)
-    return {"kind": kind, **draw_params(ranges, rng, given)}
-
-
-def report(realised: list[float], levels: np.ndarray) -> dict[str, list[float]]:
-    """The realised carrier offsets and levels, JSON-ready."""
-    return {"offsets_hz": [float(f) for f in realised], "levels_db": [float(v) for v in levels]}
-
-
-def require(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
-def check_bounds(ranges: dict, p: dict[str, Any], **limits: tuple[float, float]) -> None:
-    """Each named value of ``p`` is a number in [lo, hi] (an integer where its spec is "int")."""
-    kind = p["kind"]
-    for name, (lo, hi) in limits.items():
-        v, integral = p[name], "int" in ranges[name]
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi
-        require(ok and (not integral or float(v).is_integer()), f"{kind}: {name} in {lo}..{hi}")
-        p[name] = int(v) if integral else v
-
-
-def raster_points(
-    rng: np.random.Generator,
-    count: int,
-    raster: float,
-    width: float,
-    lo: float,
-    hi: float,
-    min_gap: int = 1,
-) -> np.ndarray:
-    """Up to ``count`` distinct centres k * ``raster`` whose ``width`` lies in [lo, hi], at
-    least ``min_gap`` steps apart; one centre (cut by the view) where none fits."""
-    kmin = math.ceil((lo + width / 2) / raster - 1e-9)
-    kmax = math.floor((hi - width / 2) / raster + 1e-9)
-    if kmin > kmax:
-        return np.array([raster * round((lo + hi) / 2 / raster)])
-    chosen: list[int] = []
-    for k in rng.permutation(np.arange(kmin, kmax + 1)):
-        if all(abs(int(k) - c) >= min_gap for c in chosen):
-            chosen.append(int(k))
-            if len(chosen) == count:
-                break
-    return raster * np.sort(np.array(chosen, float))
-
-
-def visible_band(centres: np.ndarray, widths: Any, rate: float) -> float:
-    """Hz of the carriers' bands inside ±rate/2 (the occupied band a receiver sees)."""
-    c, w = np.asarray(centres, float), np.broadcast_to(np.asarray(widths, float), len(centres))
-    lo, hi = np.maximum(c - w / 2, -rate / 2), np.minimum(c + w / 2, rate / 2)
-    return float(min(np.clip(hi - lo, 0, None).sum(), rate))
+# --- pulse shapes and power ramps -------------------------------------------------------------
 
 
 def rrc_shape(f: np.ndarray, symbol_rate: float, beta: float) -> np.ndarray:
@@ -185,30 +41,6 @@ def rrc_shape(f: np.ndarray, symbol_rate: float, beta: float) -> np.ndarray:
     a = np.abs(f) / symbol_rate
     edge = np.clip((a - (1 - beta) / 2) / beta, 0, 1)
     return np.sqrt(0.5 * (1 + np.cos(np.pi * edge))) * (a <= (1 + beta) / 2)
-
-
-def msequence(taps: tuple[int, ...], init: np.ndarray, length: int) -> np.ndarray:
-    """Bits of x(i + D) = XOR over t in ``taps`` of x(i + t), D = len(init).
-
-    Over GF(2), p(z)^(2^j) = p(z^(2^j)), so x also obeys the recurrence with every lag scaled
-    by 2^j: each numpy step fills (D - max tap) 2^j bits, a few dozen steps for 2^18.
-    """
-    degree = len(init)
-    x = np.zeros(max(length, degree), np.uint8)
-    x[:degree] = init
-    have = degree
-    while have < length:
-        s = 1
-        while degree * s * 2 <= have:
-            s *= 2
-        new = min((degree - max(taps)) * s, length - have)
-        i0 = have - degree * s
-        acc = x[i0 + taps[0] * s : i0 + taps[0] * s + new].copy()
-        for t in taps[1:]:
-            acc ^= x[i0 + t * s : i0 + t * s + new]
-        x[have : have + new] = acc
-        have += new
-    return x[:length]
 
 
 def smooth(mask: np.ndarray, ramp: int) -> np.ndarray:
@@ -228,9 +60,7 @@ _FRAME_SLOT = np.repeat(np.arange(8), _SLOT_BITS)
 _FRAME_POS = np.arange(1250) - np.repeat(np.cumsum(_SLOT_BITS) - _SLOT_BITS, _SLOT_BITS)
 _TSC = (0x0970897, 0x0B778B7, 0x10EE90E, 0x11ED11E, 0x06B906B, 0x13AC13A, 0x29F629F, 0x3BC4BBC)
 _TSC_BITS = (np.array(_TSC)[:, None] >> np.arange(25, -1, -1) & 1).astype(np.uint8)  # §5.2.3
-_SIGMA = math.sqrt(math.log(2)) / (2 * math.pi * 0.3) * _GSM_SPS  # BT = 0.3, in samples
-_GAUSS = np.exp(-0.5 * (np.arange(-12, 13) / _SIGMA) ** 2)
-_GAUSS /= _GAUSS.sum()
+_GAUSS = gaussian_taps(0.3, _GSM_SPS, 12)  # GMSK, BT = 0.3 (TS 45.004)
 
 
 def _gsm_carrier(
