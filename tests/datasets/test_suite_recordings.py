@@ -174,6 +174,14 @@ def test_scores_add_up_and_unscorable_recordings_are_listed(tmp_path, model, iq_
         assert r["accuracy"] == r["correct"] / 2
         assert r["predicted"][r["majority"]] == max(r["predicted"].values())
         assert r["pass"] == (r["majority"] == "Noise")
+        # the windows classify rfclassify's way: contiguous from sample 0, the partial tail left
+        samples = open_recording(tmp_path / r["file"]).read()
+        probs, valid = model.classify(samples[: 2 * window].reshape(2, window), RATE)
+        assert valid.all()
+        labels = [model.classes[i] for i in probs.argmax(1)]
+        assert r["predicted"] == {c: labels.count(c) for c in model.classes}
+        tie_break = {c: (labels.count(c), probs[:, i].sum()) for i, c in enumerate(model.classes)}
+        assert r["majority"] == max(tie_break, key=tie_break.get)
     dead, tiny, gone, missing = rows[4:]
     assert dead["windows"] == dead["invalid"] == 1 and dead["pass"] is None
     assert dead["majority"] is None and sum(dead["predicted"].values()) == 0

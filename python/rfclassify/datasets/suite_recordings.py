@@ -228,15 +228,18 @@ def _windows(rec, window: int):
                 yield w
 
 
-def _window_labels(engine, rec, window: int, max_windows: int | None) -> list[str]:
-    """The label of every window of ``rec`` (``INVALID`` where the engine refuses one)."""
+def _window_labels(engine, rec, window: int, max_windows: int | None) -> tuple[list[str], Any]:
+    """The label of every window of ``rec`` (``INVALID`` where the engine refuses one), and
+    the class probabilities summed over the classified windows."""
     windows = islice(_windows(rec, window), max_windows)
     labels: list[str] = []
+    total = np.zeros(len(engine.classes))
     while batch := list(islice(windows, _BATCH)):
         probs, valid = engine.classify(batch, rec.sample_rate)
+        total += probs[valid].sum(axis=0)
         for p, ok in zip(probs, valid, strict=True):
             labels.append(engine.classes[int(p.argmax())] if ok else INVALID)
-    return labels
+    return labels, total
 
 
 def _score(engine, entry: dict[str, Any], root: Path, max_windows: int | None) -> dict[str, Any]:
@@ -251,14 +254,15 @@ def _score(engine, entry: dict[str, Any], root: Path, max_windows: int | None) -
         return {**row, "error": str(exc)}
     if rec.num_samples < window:
         return {**row, "short": True}
-    labels = _window_labels(engine, rec, window, max_windows)
+    labels, total = _window_labels(engine, rec, window, max_windows)
     counts = Counter(labels)
     row["predicted"] |= {c: counts[c] for c in engine.classes}
     classified = len(labels) - counts[INVALID]
     row |= {"windows": len(labels), INVALID: counts[INVALID], "short": False}
     row["correct"] = counts[entry["label"]]
-    if classified:  # ties go to the first class in the model's order
-        majority = max(engine.classes, key=lambda c: counts[c])
+    if classified:  # a tie in count goes to the higher summed probability
+        order = range(len(engine.classes))
+        majority = engine.classes[max(order, key=lambda i: (counts[engine.classes[i]], total[i]))]
         row |= {"accuracy": row["correct"] / classified, "majority": majority}
         row["pass"] = majority == entry["label"]
     return row
@@ -273,7 +277,8 @@ def score_recordings(
     threads: int | None = None,
 ) -> list[dict[str, Any]]:
     """One row per entry: its windows' labels counted (``predicted``, ``invalid``), the share
-    right among classified windows (``accuracy``), and ``pass`` = majority label is the truth.
+    right among classified windows (``accuracy``), and ``pass``: the majority label is the truth
+    (a tie goes to the higher summed probability, not to whichever class is listed first).
 
     ``model`` is what ``rfclassify classify --model`` takes (a shipped name, a .onnx /
     .safetensors / card path) or a loaded ``Classifier``. Files are ``root / entry["file"]``.
