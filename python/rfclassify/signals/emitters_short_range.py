@@ -5,7 +5,8 @@ slow chirps on a 200 kHz raster, sparse 1 µs pulse trains of many aircraft at m
 pulses under a rotating beam. Every function is ``(duration_s, sample_rate, rng, **params)``;
 missing parameters are drawn from ``RANGES[kind]`` (``draws.py`` specs). Narrow signals are
 built at a low rate and interpolated; pulses and hops at an integer multiple of the capture
-rate wide enough for their edges, then decimated (``resample_view`` cuts what lies outside).
+rate wide enough for their edges, then decimated (``emitter_kit.to_capture`` resamples and
+cuts what lies outside the view).
 """
 
 from __future__ import annotations
@@ -18,15 +19,24 @@ from typing import Any
 import numpy as np
 
 from .common import Waveform, sample_count
-from .emitters_wlan import draw_checked, resample_view, unit_power
+from .emitter_kit import (
+    cis,
+    draw_checked,
+    gaussian_taps,
+    require,
+    resample_view,
+    to_capture,
+    unit_power,
+)
+
+__all__ = ["KINDS", "RANGES", "adsb", "bluetooth", "lora", "lora_payload_symbols", "radar"]
+# from emitter_kit (once emitters_wlan), still importable from here
+__all__ += ["draw_checked", "resample_view", "unit_power"]
 
 
 def _rotor(phase: np.ndarray) -> np.ndarray:
-    """exp(j phase) as complex64 through float32 cos/sin (several times faster than np.exp)."""
-    phase = np.mod(phase, 2 * np.pi).astype(np.float32)
-    out = np.empty(phase.size, np.complex64)
-    out.real, out.imag = np.cos(phase), np.sin(phase)
-    return out
+    """exp(j phase) as complex64, the phase reduced to one turn in float64 first."""
+    return cis(np.mod(phase, 2 * np.pi))
 
 
 def _oversampling(rate: float, wanted: float) -> int:
@@ -42,8 +52,7 @@ def _hann(samples: float) -> np.ndarray:
 
 
 def _check(kind: str, ok: bool, what: str) -> None:
-    if not ok:
-        raise ValueError(f"{kind}: {what}")
+    require(ok, f"{kind}: {what}")
 
 
 # --- Bluetooth BR/EDR and Bluetooth Low Energy (Core Specification v5.4) ---------------------
@@ -122,9 +131,7 @@ def _gfsk(
     """
     n_sym = math.ceil((offset + n_samples / rate) * symbol_rate) + 2
     nrz = np.repeat(rng.choice(np.array([-1.0, 1.0], np.float32), n_sym), 16)
-    sigma = 16 * math.sqrt(math.log(2)) / (2 * math.pi * 0.5)
-    g = np.exp(-0.5 * (np.arange(-13, 14) / sigma) ** 2)
-    freq = np.convolve(nrz, (g / g.sum()).astype(np.float32), "same")
+    freq = np.convolve(nrz, gaussian_taps(0.5, 16, 13).astype(np.float32), "same")
     grid = np.concatenate([[0.0], np.cumsum(freq, dtype=np.float64) * (math.pi * h / 16)])
     u = (offset + np.arange(n_samples) / rate) * symbol_rate * 16
     j = np.minimum(u.astype(np.int64), grid.size - 2)
@@ -194,10 +201,8 @@ def bluetooth(
         x[i0:i1] = _rotor(phase) * (np.float32(10 ** (level / 20)) * ramp)
         on_time += (i1 - i0) / fh
         seen.add(round((freq - 2402e6) / (2e6 if ble else 1e6)))
-    if k > 1:
-        x = resample_view(x, fh, sample_rate, n, min(fh / 2, view / 2 + 2.5e6))
     duty = min(1.0, on_time / duration_s)
-    x = unit_power(x[:n], duty) if duty > 0 else x[:n]
+    x = to_capture(x, fh, sample_rate, n, min(fh / 2, view / 2 + 2.5e6), duty)
     p |= {
         "kind": kind,
         "view_center_hz": float(centre),
@@ -297,9 +302,8 @@ def lora(
                 on[i0:i1] = True
             start += t_pkt + rng.exponential(p["mean_gap_s"])
     band = max(abs(o) for o in offsets) + 0.75 * bw
-    x = resample_view(x, fi, sample_rate, n, band, lead)
     duty = float(on[lead : lead + math.ceil(n / k)].mean())
-    x = unit_power(x, duty) if duty > 0 else x
+    x = to_capture(x, fi, sample_rate, n, band, duty, lead)
     p |= {
         "kind": kind,
         "channel_offsets_hz": offsets,
@@ -398,10 +402,8 @@ def adsb(
         env = np.convolve(env, kernel, "same")
         phase = 2 * np.pi * offset[a] * np.arange(i0, i0 + length) / fh + rng.uniform(0, 7)
         x[lo:hi] += (level[a] * env * _rotor(phase))[lo - i0 : hi - i0]
-    if k > 1:
-        x = resample_view(x, fh, sample_rate, n, fh / 2)
     duty = float(on[: math.ceil(n * k)].mean())
-    x = unit_power(x[:n], duty) if duty > 0 else x[:n]
+    x = to_capture(x, fh, sample_rate, n, fh / 2, duty)
     p |= {"kind": kind, "duty_cycle": duty, **{f"{m}_messages": c for m, c in counts.items()}}
     return Waveform(x, sample_rate, "Other", min(_ADSB_BW, sample_rate), p)
 
@@ -485,11 +487,9 @@ def radar(
     at = np.round(starts * fh).astype(np.int64) - pad + env.size
     x[at[:, None] + np.arange(env.size)] = (gain * np.exp(1j * phase))[:, None] * pulse
     x = x[env.size : env.size + math.ceil(n * k)]
-    if k > 1:
-        x = resample_view(x, fh, sample_rate, n, fh / 2)
     on = np.clip(np.minimum(starts + width, duration_s) - np.maximum(starts, 0), 0, None).sum()
     duty = float(min(1.0, on / duration_s))
-    x = unit_power(x[:n], duty) if duty > 0 else x[:n]
+    x = to_capture(x, fh, sample_rate, n, fh / 2, duty)
     p |= {"kind": kind, "pulses": int(starts.size), "duty_cycle": duty}
     return Waveform(x, sample_rate, "Other", min(occupied, sample_rate), p)
 

@@ -3,136 +3,33 @@
 The 802.11a ``wifi_ofdm`` in ``other.py`` is one 16.6 MHz shape; a modern network sends HT/VHT
 PPDUs 20, 40 or 80 MHz wide (IEEE 802.11-2020 §19, §21): the legacy preamble duplicated per
 20 MHz subchannel with the tone rotation γ, then the wider HT/VHT training and data symbols,
-aggregated up to ~5 ms and answered by a block ack after SIFS. This module also holds the
-resampler the short-range emitters share (``resample_view``): a polyphase filter applied as a
-dense matrix product per group of output phases, several times faster than ``resample_poly``.
+aggregated up to ~5 ms and answered by a block ack after SIFS. The PPDUs are built at an
+IFFT size chosen for the capture rate and brought to it by ``emitter_kit.resample_view``.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 from scipy import fft as sfft
-from scipy import signal
 
 from .common import Waveform, sample_count
-from .draws import draw_params
+from .emitter_kit import (
+    draw_checked,
+    rate_ratio,
+    resample_view,
+    shift,
+    to_capture,
+    unit_power,
+)
 
-# --- resampling to the capture rate -------------------------------------------------------
-
-
-def rate_ratio(rate_in: float, rate_out: float) -> tuple[int, int]:
-    """``rate_out / rate_in`` as ``(p, q)``, denominators up to 1000 (exact for SDR rates)."""
-    ratio = Fraction(rate_out / rate_in).limit_denominator(1000)
-    return ratio.numerator, ratio.denominator
-
-
-@lru_cache(maxsize=32)
-def _phase_groups(p: int, q: int, rate_in: float, pass_hz: float, stop_hz: float) -> tuple:
-    """The Kaiser low-pass (60 dB) at ``p * rate_in`` cut into per-output-phase matrices.
-
-    Outputs are taken ``P = c p`` at a time (``c`` periods, at least 32 outputs, so a decimator
-    is not one output per period): output ``r P + i`` is ``sum_j W[i, j] x[r Q + j]`` with
-    ``Q = c q``. The input windows of all blocks are copied once into a matrix; groups of up to
-    32 phases multiply their own column slice of it (BLAS products, little wasted arithmetic).
-    Returns ``(P, Q, j_min, width, groups)``, groups ``(i0, i1, first column, W^T)``.
-    """
-    up = p * rate_in
-    taps, beta = signal.kaiserord(60.0, (stop_hz - pass_hz) / (up / 2))
-    taps |= 1
-    h = signal.firwin(taps, (pass_hz + stop_hz) / 2, window=("kaiser", beta), fs=up) * p
-    length, centre = h.size, (h.size - 1) // 2
-    c = -(-32 // p)
-    groups = []
-    for i0 in range(0, c * p, 32):
-        i1 = min(c * p, i0 + 32)
-        j_lo = -(-(i0 * q + centre - length + 1) // p)
-        j_hi = ((i1 - 1) * q + centre) // p
-        idx = np.arange(i0, i1)[:, None] * q - np.arange(j_lo, j_hi + 1)[None, :] * p + centre
-        w = np.where((idx >= 0) & (idx < length), h[np.clip(idx, 0, length - 1)], 0.0)
-        groups.append((i0, i1, j_lo, np.ascontiguousarray(w.T, dtype=np.float32)))
-    j_min = min(g[2] for g in groups)
-    width = max(g[2] + g[3].shape[0] for g in groups) - j_min
-    groups = tuple((i0, i1, j - j_min, w) for i0, i1, j, w in groups)
-    return c * p, c * q, j_min, width, groups
-
-
-def resample_view(
-    x: np.ndarray, rate_in: float, rate_out: float, n_out: int, band_hz: float, lead: int = 0
-) -> np.ndarray:
-    """``n_out`` samples at ``rate_out`` of ``x`` (content within ±``band_hz``) from ``lead`` on.
-
-    What lies beyond ±0.45 ``rate_out`` is cut as an SDR's anti-alias filter would (a signal
-    wider than the view is seen in part). ``lead`` (input samples of history before the first
-    output, a multiple of ``q`` of ``rate_ratio``) lets the filter settle. Complex64 out.
-    """
-    p, q = rate_ratio(rate_in, rate_out)
-    if lead % q:
-        raise ValueError(f"lead {lead} must be a multiple of {q}")
-    pass_hz = min(band_hz, 0.45 * rate_out)
-    if p == q == 1 and band_hz <= 0.5 * rate_out:
-        y = x[lead : lead + n_out]
-        return np.concatenate([y, np.zeros(n_out - y.size, y.dtype)]).astype(np.complex64)
-    stop_hz = min(rate_in - band_hz, rate_out - pass_hz)
-    stop_hz = max(stop_hz, pass_hz + 0.03 * min(rate_in, rate_out))
-    big_p, big_q, j_min, width, groups = _phase_groups(
-        p, q, rate_in, round(pass_hz, 3), round(stop_hz, 3)
-    )
-    periods = -(-n_out // big_p)
-    pad = max(0, -(lead + j_min))
-    buf = np.zeros(
-        (2, pad + max(x.size, lead + (periods - 1) * big_q + j_min + width) + 1), np.float32
-    )
-    buf[0, pad : pad + x.size] = x.real
-    buf[1, pad : pad + x.size] = x.imag
-    s0, s1 = buf.strides
-    start = buf[:, pad + lead + j_min :]
-    win = as_strided(start, shape=(2, periods, width), strides=(s0, big_q * s1, s1))
-    win = np.ascontiguousarray(win).reshape(2 * periods, width)
-    out = np.empty((2 * periods, big_p), np.float32)
-    for i0, i1, col, w in groups:
-        out[:, i0:i1] = win[:, col : col + w.shape[0]] @ w
-    y = np.empty(n_out, np.complex64)
-    y.real = out[:periods].reshape(-1)[:n_out]
-    y.imag = out[periods:].reshape(-1)[:n_out]
-    return y
-
-
-def shift(x: np.ndarray, offset_hz: float, rate: float) -> np.ndarray:
-    """``x`` moved up by ``offset_hz`` (float32 rotor, whole turns dropped in float64)."""
-    turns = np.arange(x.size) * (offset_hz / rate)
-    angle = (2 * np.pi * (turns - np.floor(turns))).astype(np.float32)
-    rotor = np.empty(x.size, np.complex64)
-    rotor.real, rotor.imag = np.cos(angle), np.sin(angle)
-    return x * rotor
-
-
-def unit_power(x: np.ndarray, duty: float = 1.0) -> np.ndarray:
-    """``x`` scaled in place to unit mean power while on (``common.unit_power``, by BLAS)."""
-    power = float(np.vdot(x, x).real) / max(x.size, 1) / max(duty, 1e-12)
-    if power > 0:
-        x *= np.float32(1 / math.sqrt(power))
-    return x
-
-
-def draw_checked(
-    kind: str,
-    ranges: dict[str, Any],
-    rng: np.random.Generator,
-    params: dict[str, Any],
-    outputs: tuple[str, ...] = (),
-) -> dict[str, Any]:
-    """``draw_params`` after refusing keys that are neither ranges nor this kind's outputs."""
-    unknown = set(params) - set(ranges) - set(outputs) - {"kind"}
-    if unknown:
-        raise ValueError(f"{kind}: unknown parameters {sorted(unknown)}; use {sorted(ranges)}")
-    return draw_params(ranges, rng, {k: v for k, v in params.items() if k in ranges})
+__all__ = ["KINDS", "RANGES", "random_qam", "wifi_ht_vht"]
+# moved to emitter_kit, still importable from here
+__all__ += ["draw_checked", "rate_ratio", "resample_view", "shift", "unit_power"]
 
 
 def random_qam(rng: np.random.Generator, shape: tuple[int, ...], bits: int) -> np.ndarray:
@@ -401,9 +298,8 @@ def wifi_ht_vht(
     seen = [g[4] for g in segments if g[4] and lead - g[2] < g[1] + shift0 < lead + n_win]
     if offset:
         native = shift(native, -offset, fin)
-    x = resample_view(native, fin, sample_rate, n, band, lead)
     duty = float(on[lead : lead + n_win].mean())
-    x = unit_power(x, duty) if duty > 0 else x
+    x = to_capture(native, fin, sample_rate, n, band, duty, lead)
     p |= {
         "kind": kind,
         "duty_cycle": duty,
