@@ -20,6 +20,7 @@ from scipy import fft as sfft
 from .common import Waveform, sample_count
 from .emitter_kit import (
     draw_checked,
+    msequence,
     rate_ratio,
     resample_view,
     shift,
@@ -77,13 +78,12 @@ _STF, _LLTF, _SIG, _QSIG, _HTLTF, _SIGB, _DATA, _LDATA = range(8)
 
 @lru_cache(maxsize=1)
 def _polarity() -> np.ndarray:
-    """p_0..126 (§17.3.5.10): the scrambler x^7 + x^4 + 1 from all ones, 0 -> +1, 1 -> -1."""
-    state, bits = [1] * 7, []
-    for _ in range(127):
-        b = state[6] ^ state[3]
-        bits.append(b)
-        state = [b, *state[:6]]
-    return (1.0 - 2.0 * np.array(bits)).astype(np.float32)
+    """p_0..126 (§17.3.5.10): the scrambler x^7 + x^4 + 1 from all ones, 0 -> +1, 1 -> -1.
+
+    Its output b(n) = b(n - 7) XOR b(n - 4) after seven ones: an m-sequence past its seed.
+    """
+    bits = msequence((0, 3), np.ones(7, np.uint8), 7 + 127)[7:]
+    return (1.0 - 2.0 * bits).astype(np.float32)
 
 
 @lru_cache(maxsize=3)
