@@ -1,9 +1,16 @@
 """DAB, DVB-T2 and FM/RDS emitters, checked by measurement against their standards."""
 
-import json
-
 import numpy as np
 import pytest
+from emitter_checks import (
+    baseband,
+    check_capture,
+    check_replay,
+    inst_freq,
+    occupied_bandwidth,
+    psd,
+    runs,
+)
 from scipy import signal
 
 from rfclassify.signals import draws
@@ -13,45 +20,17 @@ RATES = (1.92e6, 12.345678e6, 19.2e6, 20e6, 25e6, 46.08e6, 56e6, 61.44e6)
 T2_8MHZ = 64e6 / 7  # elementary rate of an 8 MHz channel (EN 302 755 §9.5)
 
 
-def psd(x: np.ndarray, fs: float, nperseg: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    f, p = signal.welch(x, fs, nperseg=min(nperseg, x.size), return_onesided=False, detrend=False)
-    order = np.argsort(f)
-    return f[order], p[order]
-
-
-def occupied(x: np.ndarray, fs: float, nperseg: int = 4096, fraction: float = 0.99) -> float:
-    f, p = psd(x, fs, nperseg)
-    c = np.cumsum(p) / p.sum()
-    tail = (1 - fraction) / 2
-    return f[np.searchsorted(c, 1 - tail)] - f[np.searchsorted(c, tail)]
-
-
-def baseband(w, index: int = 0) -> np.ndarray:
-    t = np.arange(w.samples.size) / w.sample_rate
-    return w.samples * np.exp(-2j * np.pi * w.params["offsets_hz"][index] * t)
-
-
 @pytest.mark.parametrize("rate", RATES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_at_every_capture_rate(kind, rate):
     w = KINDS[kind](0.004, rate, np.random.default_rng(7))
-    assert w.label == "Other" and w.samples.dtype == np.complex64
-    assert w.samples.size == round(0.004 * rate) and np.isfinite(w.samples).all()
-    assert np.mean(np.abs(w.samples) ** 2) == pytest.approx(1.0, rel=1e-3)  # continuous kinds
-    assert 0 < w.occupied_bandwidth <= rate
-    assert w.params["kind"] == kind and set(RANGES[kind]) <= set(w.params)
-    json.dumps(w.params)
+    check_capture(w, kind, RANGES[kind], 0.004, rate, bursty=False)  # continuous kinds
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_ranges_are_valid_and_a_seed_reproduces_the_signal(kind):
     draws.check_ranges(RANGES[kind], kind)
-    a = KINDS[kind](0.003, 1.92e6, np.random.default_rng(3))
-    b = KINDS[kind](0.003, 1.92e6, np.random.default_rng(3))
-    assert np.array_equal(a.samples, b.samples) and a.params == b.params
-    given = {name: a.params[name] for name in RANGES[kind]}  # a recipe passing every value
-    c = KINDS[kind](0.003, 1.92e6, np.random.default_rng(4), **given)
-    assert {name: c.params[name] for name in RANGES[kind]} == given
+    check_replay(KINDS[kind], RANGES[kind], 1.92e6, seed=3)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +62,7 @@ def test_dab_ensemble_is_1_536_mhz_of_1_khz_carriers():
     fs = 2.048e6
     w = dab(0.05, fs, np.random.default_rng(1), ensembles=1)
     assert w.params["offsets_hz"] == [0.0] and w.occupied_bandwidth == 1.536e6
-    assert 1.49e6 < occupied(w.samples, fs) < 1.55e6
+    assert 1.49e6 < occupied_bandwidth(w.samples, fs) < 1.55e6
     f, p = psd(w.samples, fs)
     assert p[np.abs(f) > 0.86e6].max() < 1e-4 * np.median(p[np.abs(f) < 0.7e6])  # mask filter
     # 1 kHz spacing = a 1 ms useful symbol: the guard interval repeats its last 246 µs
@@ -98,11 +77,9 @@ def test_dab_null_symbol_opens_each_96_ms_frame():
     w = dab(0.2, fs, np.random.default_rng(2), ensembles=1, frame_phase=0.5)
     k = round(20e-6 * fs)
     env = np.convolve(np.abs(w.samples) ** 2, np.ones(k) / k, mode="same")
-    low = np.concatenate([[False], env < 0.05 * np.median(env), [False]])
-    edges = np.flatnonzero(np.diff(low.astype(int)))
-    starts, stops = edges[::2] / fs, edges[1::2] / fs
-    assert np.allclose(starts, [0.048, 0.144], atol=30e-6)  # frame_phase 0.5 of 96 ms
-    assert np.allclose(stops - starts, 2656 / fs, atol=40e-6)  # 1.297 ms (Table 38)
+    starts, lengths = runs(env < 0.05 * np.median(env))
+    assert np.allclose(starts / fs, [0.048, 0.144], atol=30e-6)  # frame_phase 0.5 of 96 ms
+    assert np.allclose(lengths / fs, 2656 / fs, atol=40e-6)  # 1.297 ms (Table 38)
 
 
 def test_dab_capture_inside_a_null_symbol_is_refused_or_moved():
@@ -141,7 +118,7 @@ def test_dvbt2_occupies_its_channel_with_sharp_edges(bandwidth, fft, extended, n
     w = dvbt2(0.03, fs, np.random.default_rng(4), bandwidth_mhz=bandwidth, fft_size=fft,
               extended=extended, guard="1/16")  # fmt: skip
     assert w.occupied_bandwidth == pytest.approx(nominal, rel=2e-3)
-    assert 0.975 * nominal < occupied(w.samples, fs, 8192) < nominal
+    assert 0.975 * nominal < occupied_bandwidth(w.samples, fs, 8192) < nominal
     f, p = psd(w.samples, fs, 8192)
     inside = np.median(p[np.abs(f) < 0.4 * nominal])
     assert p[np.abs(f) > nominal / 2 + 0.15e6].max() < 1e-4 * inside
@@ -194,9 +171,7 @@ def test_dvbt2_scattered_and_p2_pilots_are_boosted():
 
 def _mpx(w) -> tuple[np.ndarray, np.ndarray]:
     """The FM-demodulated (phase-difference) multiplex signal's spectrum."""
-    x = baseband(w)
-    d = np.angle(x[1:] * np.conj(x[:-1])) * w.sample_rate / (2 * np.pi)
-    f, p = signal.welch(d, w.sample_rate, nperseg=16384)
+    f, p = signal.welch(inst_freq(baseband(w), w.sample_rate), w.sample_rate, nperseg=16384)
     return f, p
 
 
@@ -232,9 +207,9 @@ def test_fm_mono_station_has_no_pilot_and_75_khz_deviation():
     f, p = _mpx(w)
     assert np.sqrt(2 * _power(f, p, 18.6e3, 19.4e3)) < 30  # no pilot
     x = baseband(w)
-    d = np.angle(x[1:] * np.conj(x[:-1])) * w.sample_rate / (2 * np.pi)
+    d = inst_freq(x, w.sample_rate)
     assert 60e3 < np.abs(np.convolve(d, np.ones(16) / 16, mode="valid")).max() < 76e3
-    assert 100e3 < occupied(x, 1.92e6, 16384) < 220e3
+    assert 100e3 < occupied_bandwidth(x, 1.92e6, 16384) < 220e3
 
 
 @pytest.mark.parametrize("raster", [100e3, 200e3])

@@ -1,7 +1,6 @@
-import json
-
 import numpy as np
 import pytest
+from emitter_checks import check_capture, check_replay, inst_freq, runs
 
 from rfclassify.signals.draws import check_ranges
 from rfclassify.signals.emitters_short_range import (
@@ -13,19 +12,6 @@ from rfclassify.signals.emitters_short_range import (
     lora_payload_symbols,
     radar,
 )
-
-
-def runs(on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(starts, lengths) of the True runs of ``on``."""
-    edges = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return starts, stops - starts
-
-
-def inst_freq(x: np.ndarray, fs: float) -> np.ndarray:
-    x = x.astype(complex)
-    return np.angle(x[1:] * np.conj(x[:-1])) * fs / (2 * np.pi)
-
 
 # --- Bluetooth ---------------------------------------------------------------------------------
 
@@ -270,23 +256,12 @@ def test_radar_scan_modulates_the_pulse_amplitudes():
 def test_every_kind_at_every_rate_exact_length_unit_power_json(kind, fs):
     for seed in range(2):
         w = KINDS[kind](0.004, fs, np.random.default_rng(seed))
-        assert w.samples.size == round(0.004 * fs) and w.samples.dtype == np.complex64
-        assert np.isfinite(w.samples).all() and w.label == "Other"
-        assert 0 < w.occupied_bandwidth <= fs
-        duty = w.params["duty_cycle"]
-        assert 0 < duty <= 1
-        assert np.mean(np.abs(w.samples) ** 2) / duty == pytest.approx(1.0, rel=1e-3)
-        params = json.loads(json.dumps(w.params))
-        assert params["kind"] == kind and set(RANGES[kind]) <= set(params)
+        check_capture(w, kind, RANGES[kind], 0.004, fs, bursty=True)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_same_seed_same_waveform_and_returned_params_replay(kind):
-    a = KINDS[kind](0.003, 25e6, np.random.default_rng(12))
-    b = KINDS[kind](0.003, 25e6, np.random.default_rng(12))
-    assert np.array_equal(a.samples, b.samples) and a.params == b.params
-    c = KINDS[kind](0.003, 25e6, np.random.default_rng(13), **a.params)
-    assert {k: c.params[k] for k in RANGES[kind]} == {k: a.params[k] for k in RANGES[kind]}
+    check_replay(KINDS[kind], RANGES[kind], 25e6, seed=12, outputs_too=True)
 
 
 def test_ranges_are_valid_specs_and_kinds_match():

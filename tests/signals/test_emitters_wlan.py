@@ -1,8 +1,6 @@
-import json
-
 import numpy as np
 import pytest
-from scipy import signal
+from emitter_checks import check_capture, check_replay, occupied_bandwidth, runs
 
 from rfclassify.signals.draws import check_ranges
 from rfclassify.signals.emitters_wlan import KINDS, RANGES, resample_view, wifi_ht_vht
@@ -10,19 +8,6 @@ from rfclassify.signals.emitters_wlan import KINDS, RANGES, resample_view, wifi_
 # the used tones (data + pilots) of IEEE 802.11-2020 §19.3.7 / §21.3.7
 USED = {20: (1, 28), 40: (2, 58), 80: (2, 122)}
 BUSY = {"max_ppdu_s": 5e-3, "mean_idle_s": 2e-5, "block_ack": False}
-
-
-def psd(x: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
-    f, p = signal.welch(x, fs, nperseg=4096, return_onesided=False, detrend=False)
-    order = np.argsort(f)
-    return f[order], p[order]
-
-
-def occupied_bandwidth(x: np.ndarray, fs: float, fraction: float = 0.99) -> float:
-    f, p = psd(x, fs)
-    c = np.cumsum(p) / p.sum()
-    tail = (1 - fraction) / 2
-    return f[np.searchsorted(c, 1 - tail)] - f[np.searchsorted(c, tail)]
 
 
 def expected_99(bw: int) -> float:
@@ -96,9 +81,8 @@ def test_bursts_have_sifs_gaps_before_block_acks_and_longer_backoff_gaps():
 
 def test_aggregated_ppdus_reach_milliseconds():
     w = wifi_ht_vht(0.03, 20e6, np.random.default_rng(4), bandwidth_mhz=20, **BUSY)
-    on = np.concatenate([[0], (np.abs(w.samples) > 0).astype(int), [0]])
-    lengths = np.diff(np.flatnonzero(np.diff(on)))[::2] / 20e6
-    assert lengths.max() > 1e-3 and lengths.max() <= 5.5e-3
+    _, lengths = runs(np.abs(w.samples) > 0)
+    assert 1e-3 < lengths.max() / 20e6 <= 5.5e-3
 
 
 def test_bandwidth_is_drawn_among_those_that_fit_the_view():
@@ -129,24 +113,12 @@ def test_a_narrow_view_sees_part_of_the_channel_at_its_position():
 @pytest.mark.parametrize("fs", [1.92e6, 19.2e6, 20e6, 25e6, 46.08e6, 56e6, 61.44e6])
 def test_every_rate_gives_exact_length_unit_power_and_json_params(fs):
     w = wifi_ht_vht(0.003, fs, np.random.default_rng(6))
-    assert w.samples.size == round(0.003 * fs) and w.samples.dtype == np.complex64
-    assert np.isfinite(w.samples).all() and w.label == "Other"
-    assert w.occupied_bandwidth <= fs
-    duty = w.params["duty_cycle"]
-    assert 0 < duty <= 1
-    assert np.mean(np.abs(w.samples) ** 2) / duty == pytest.approx(1.0, rel=1e-3)
-    params = json.loads(json.dumps(w.params))
-    assert params["kind"] == "wifi_ht_vht" and set(RANGES["wifi_ht_vht"]) <= set(params)
+    check_capture(w, "wifi_ht_vht", RANGES["wifi_ht_vht"], 0.003, fs, bursty=True)
 
 
 def test_same_seed_same_waveform_and_returned_params_replay():
-    a = wifi_ht_vht(0.004, 25e6, np.random.default_rng(7))
-    b = wifi_ht_vht(0.004, 25e6, np.random.default_rng(7))
-    assert np.array_equal(a.samples, b.samples) and a.params == b.params
-    c = wifi_ht_vht(0.004, 25e6, np.random.default_rng(8), **a.params)
-    assert {k: c.params[k] for k in RANGES["wifi_ht_vht"]} == {
-        k: a.params[k] for k in RANGES["wifi_ht_vht"]
-    }
+    ranges = RANGES["wifi_ht_vht"]
+    check_replay(wifi_ht_vht, ranges, 25e6, seed=7, duration_s=0.004, outputs_too=True)
 
 
 def test_ranges_are_valid_specs_and_kinds_match():

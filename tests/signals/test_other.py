@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from emitter_checks import occupied_bandwidth, psd
 from scipy import signal
 
 from rfclassify.signals.other import (
@@ -14,21 +15,6 @@ from rfclassify.signals.other import (
     receiver_noise,
     wifi_ofdm,
 )
-
-
-def psd(x: np.ndarray, fs: float, nperseg: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    f, p = signal.welch(x, fs, nperseg=min(nperseg, x.size), return_onesided=False, detrend=False)
-    order = np.argsort(f)
-    return f[order], p[order]
-
-
-def occupied_bandwidth(x: np.ndarray, fs: float, fraction: float = 0.99) -> float:
-    """The band holding ``fraction`` of the power, (1 - fraction)/2 left out on each side."""
-    f, p = psd(x, fs)
-    c = np.cumsum(p) / p.sum()
-    tail = (1 - fraction) / 2
-    return f[np.searchsorted(c, 1 - tail)] - f[np.searchsorted(c, tail)]
-
 
 RATES = {"wifi_ofdm": 30.72e6, "dvbt_like": 15.36e6, "fm_broadcast": 1e6, "cw_tones": 1e6}
 RATES["frequency_hopper"] = 30.72e6
