@@ -13,6 +13,7 @@ from rfclassify.datasets.recipe import (
     example_rngs,
     load_recipe,
     occupied_bandwidth,
+    shows_its_label,
 )
 from rfclassify.signals.channel import measure_snr
 from rfclassify.signals.scene import render, render_pair
@@ -141,9 +142,11 @@ def test_measured_snr_of_drawn_examples_is_within_half_a_db():
         channel = e.scene.channel.__class__(**{
             **e.scene.channel.__dict__,
             "sro_ppm": 0.0, "phase_noise": None, "iq_gain_db": 0.0, "iq_phase_deg": 0.0,
-            "dc_offset": 0j, "agc_step_db": 0.0, "clip_db": None,
         })  # fmt: skip
-        noisy_scene = e.scene.__class__(**{**e.scene.__dict__, "channel": channel})
+        # the SDR stage (filters, lines, ADC) is tested in test_receiver_impairments.py
+        noisy_scene = e.scene.__class__(
+            **{**e.scene.__dict__, "channel": channel, "receiver": None}
+        )
         clean_scene = noisy_scene.__class__(**{**noisy_scene.__dict__, "snr_db": None})
         if e.secondary is None:
             noisy, clean = render(noisy_scene, 3), render(clean_scene, 3)
@@ -152,10 +155,9 @@ def test_measured_snr_of_drawn_examples_is_within_half_a_db():
             noisy = render_pair(noisy_scene, e.secondary, e.relative_db, 3)
             clean = render_pair(clean_scene, e.secondary, e.relative_db, 3)
             power = 1.0  # the primary alone has unit power in a pair
-        if e.scene.kind in ("lte", "nr"):
-            duty = 1.0
-        else:
-            duty = float(noisy.params.get("duty_cycle", 1.0)) or 1.0
+        if not shows_its_label(clean):
+            continue  # the builder draws such an example again (test below)
+        duty = float(noisy.params.get("duty_cycle", 1.0)) or 1.0  # TDD and bursts: SNR when on
         mean_power = float(np.mean(np.abs(clean.samples) ** 2)) if power is None else power
         # The noise is white, so where the band sits does not matter. A narrow band (a CW
         # line's nominal 1 kHz) holds too few FFT bins of a 10 ms window for a 0.5 dB estimate
@@ -176,9 +178,19 @@ def test_measured_snr_of_drawn_examples_is_within_half_a_db():
 def test_a_recipe_saved_by_an_older_version_still_resolves():
     from rfclassify.datasets.recipe import resolve_recipe
 
-    old = load_recipe()
-    del old["channel"]["agc_step"], old["channel"]["clip_db"]  # keys this version added
-    recipe = resolve_recipe(old)
-    assert recipe["channel"]["agc_step"] == DEFAULT_RECIPE["channel"]["agc_step"]
+    version_1 = {
+        "version": 1,
+        "lte": {"two_ports": 0.25, "idle": 0.2},
+        "channel": {"agc_step": 0.1, "clip_db": [2.0, 8.0], "dc_offset": 0.02, "cfo_hz": [0, 1]},
+    }
+    recipe = resolve_recipe(version_1)
+    assert recipe["version"] == DEFAULT_RECIPE["version"] == 2
+    assert recipe["lte"]["ports"] == {"1": 0.75, "2": 0.25} and recipe["lte"]["idle"] == 0.2
+    # the SDR impairments moved to the receiver section; what else v1 set is kept
+    assert "agc_step" not in recipe["channel"] and recipe["channel"]["cfo_hz"] == [0, 1]
+    assert recipe["receiver"] == DEFAULT_RECIPE["receiver"]
+    partial = load_recipe()
+    del partial["nr"]["sib1"], partial["receiver"]
+    assert resolve_recipe(partial) == load_recipe()
     with pytest.raises(RecipeError, match=r"unknown recipe key 'lte\.typo'"):
         resolve_recipe({"lte": {"typo": 1}})

@@ -62,7 +62,7 @@ def test_propagation_and_receiver_are_both_recorded_and_deterministic():
 
 def test_bad_scenes_are_refused_with_a_reason():
     with pytest.raises(ValueError, match="unknown kind"):
-        Scene("gsm", capture_rate=1e6)
+        Scene("umts_typo", capture_rate=1e6)
     with pytest.raises(ValueError, match="needs a capture rate"):
         Scene("wifi_ofdm")
     with pytest.raises(ValueError, match=r"Scene\.snr_db"):

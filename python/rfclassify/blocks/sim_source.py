@@ -32,12 +32,15 @@ from ..datasets.recipe import (
     occupied_bandwidth,
     resolve_recipe,
 )
+from ..signals.emitters import EMITTERS
 from ..signals.lte import LTE_BANDWIDTHS
-from ..signals.other import OTHER_KINDS
 from ..signals.scene import KIND_LABELS
 
 FRAME_S = 10e-3  # LTE and NR radio frame
 CLASS_KINDS = ("lte", "nr", "noise", "other")
+# Every segment is recorded at this RMS level (full-scale units, as an SDR source delivers):
+# a drawn level would make the loudness of a segment say which class it is.
+SIM_LEVEL_DBFS = -20.0
 _QUEUE_DEPTH = 2  # prepared clips waiting: enough to hide one slow render, little memory
 _CHUNK_S = 0.05  # real-time pacing: at most this much signal per work() call
 _POLL_S = 0.1  # how often a wait checks whether the flowgraph is stopping
@@ -59,7 +62,7 @@ def parse_kinds(kinds: str | list[str] | tuple[str, ...]) -> list[str]:
     emitter (``wifi_ofdm``, ...) only that one."""
     names = kinds.split(",") if isinstance(kinds, str) else list(kinds)
     names = [n.strip().lower() for n in names if n.strip()]
-    allowed = [*CLASS_KINDS, *OTHER_KINDS]
+    allowed = [*CLASS_KINDS, *EMITTERS]
     unknown = [n for n in names if n not in allowed]
     if unknown or not names:
         raise ValueError(f"kinds {kinds!r}: give a comma-separated list from {allowed}")
@@ -72,6 +75,7 @@ def kind_recipe(kind: str, sample_rate: float, snr_db: tuple[float, float]) -> d
     LTE keeps only the bandwidths that fit the capture and NR draws its own from what fits
     (below 7.68 MS/s no NR carrier fits, so the capture sees part of one, as an RTL-SDR does).
     The sample-rate offset and AGC steps are off: either would repeat at every loop of the clip.
+    The receiver (filters, lines, ADC) is drawn per segment, at the level ``SIM_LEVEL_DBFS``.
     """
     room = 0.9 * sample_rate  # the recipe's usable fraction of a capture
     fits = [bw for bw in sorted(LTE_BANDWIDTHS) if _lte_width(bw) <= room]
@@ -83,9 +87,10 @@ def kind_recipe(kind: str, sample_rate: float, snr_db: tuple[float, float]) -> d
         "partial_view": 0.0,
         "pair": 0.0,
         "lte": {"bandwidth_mhz": fits or [min(LTE_BANDWIDTHS)]},
-        "channel": {"sro_ppm": [0.0, 0.0], "agc_step": 0.0},
+        "channel": {"sro_ppm": [0.0, 0.0]},
+        "receiver": {"agc_step": {"bernoulli": 0.0}, "level_dbfs": {"fixed": SIM_LEVEL_DBFS}},
     }
-    if kind in OTHER_KINDS:
+    if kind in EMITTERS:
         override["other"] = {"kinds": {kind: 1.0}}
     try:
         return resolve_recipe(override)

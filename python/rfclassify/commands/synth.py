@@ -19,7 +19,9 @@ from .common import (
 
 # Kept in step with rfclassify.signals.scene.KIND_LABELS (a test checks), so --help stays instant.
 SCENE_KINDS = ("lte", "nr", "noise", "wifi_ofdm", "dvbt_like", "fm_broadcast", "cw_tones",
-               "frequency_hopper", "generic_ofdm", "narrowband_carrier", "spur_comb")  # fmt: skip
+               "frequency_hopper", "generic_ofdm", "narrowband_carrier", "spur_comb", "gsm",
+               "wcdma", "land_mobile", "dab", "dvbt2", "fm_rds", "wifi_ht_vht", "bluetooth",
+               "lora", "adsb", "radar")  # fmt: skip
 SIGNALS = ("testpattern", *SCENE_KINDS)
 CHANNEL_PROFILES = ("none", "EPA", "EVA", "ETU", "TDL-A", "TDL-B", "TDL-C")
 

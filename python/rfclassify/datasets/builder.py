@@ -36,7 +36,7 @@ from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
 from ..signals.scene import GENERATOR_VERSION
-from .recipe import RecipeError, draw_example, example_rngs, load_recipe, resolve_recipe
+from .recipe import RecipeError, draw_recorded, example_rngs, load_recipe, resolve_recipe
 from .table import table_row, write_table
 
 FORMAT = "rfclassify-dataset"
@@ -61,13 +61,14 @@ def make_example(
 ) -> tuple[np.ndarray, dict, dict]:
     """Example ``index``: its image ``(C, H, W)``, its table row and its full parameters."""
     draw_rng, render_rng = example_rngs(seed, index)
-    example = draw_example(recipe, draw_rng)
-    rate = example.scene.capture_rate
-    assert rate is not None
+
+    def duration(rate: float) -> float:
+        # a little extra: a sample-rate offset shortens the recording by up to its ppm
+        return frontend.config.window_length(rate) / rate * 1.002 + 1e-4
+
+    example, wave = draw_recorded(recipe, draw_rng, render_rng, duration)
+    rate = wave.sample_rate
     n = frontend.config.window_length(rate)
-    # a little extra: a sample-rate offset shortens the recording by up to its ppm
-    example = example.with_duration(n / rate * 1.002 + 1e-4)
-    wave = example.render(render_rng)
     x = wave.samples[:n]
     if x.size < n:
         x = np.concatenate([x, np.zeros(n - x.size, np.complex64)])

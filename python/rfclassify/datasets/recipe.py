@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,13 +35,22 @@ from typing import Any
 import numpy as np
 
 from ..signals.channel import PROFILES, ChannelConfig
-from ..signals.common import CLASSES, Waveform
+from ..signals.common import Waveform
+from ..signals.draws import draw_params
+from ..signals.emitters import EMITTER_RANGES, EMITTERS, FIXED_WIDTH_HZ, default_ranges
 from ..signals.lte import LTE_BANDWIDTHS, LteConfig
-from ..signals.nr import NR_BANDWIDTHS, SSB_RBS, NrConfig
-from ..signals.other import OTHER_KINDS
+from ..signals.lte_frame import MBSFN_ALLOWED, subframe_types
+from ..signals.nr import NR_BANDWIDTHS, SSB_RBS
+from ..signals.receiver import RECEIVER_RANGES, draw_receiver
 from ..signals.scene import Scene, render, render_pair
+from .recipe_checks import RECIPE_VERSION, RecipeError, validate
 
-RECIPE_VERSION = 1
+__all__ = ["RECIPE_VERSION", "RecipeError", "validate"]
+
+# NR channel bandwidths the training recipe leaves out, so that the evaluation suite can measure
+# how a model does on a width it never saw (TS 38.101-1 Table 5.3.2-1 lists them all).
+NR_HELD_OUT_MHZ = {15: (35, 45), 30: (35, 45, 70, 90)}
+NR_HELD_OUT_PATTERNS = ("DDDSUDDSUU", "DDSU", "DDDDDDDDSU")  # likewise for TDD patterns
 
 DEFAULT_RECIPE: dict[str, Any] = {
     "version": RECIPE_VERSION,
@@ -54,26 +64,42 @@ DEFAULT_RECIPE: dict[str, Any] = {
     "start_max_s": 0.02,
     "lte": {
         "bandwidth_mhz": sorted(LTE_BANDWIDTHS),
+        "duplex": {"FDD": 0.5, "TDD": 0.5},
+        "ul_dl_config": {"0": 1.0, "1": 3.0, "2": 3.0, "3": 1.0, "4": 1.0, "5": 1.0, "6": 1.0},
+        "special_subframe_config": [0, 9],
+        "mbsfn": 0.1,
+        "ports": {"1": 0.3, "2": 0.5, "4": 0.2},
+        "uplink_leak": 0.3,
+        "uplink_leak_db": [-40.0, -10.0],
         "load": [0.0, 1.0],
         "idle": 0.1,
         "extended_cp": 0.05,
-        "two_ports": 0.3,
         "cfi": [1, 2, 3],
     },
     "nr": {
         "scs_khz": [15, 30],
         "bandwidth_mhz": {
-            str(scs): [bw for bw, n_rb in table.items() if n_rb >= SSB_RBS]
+            str(scs): [
+                bw
+                for bw, n_rb in table.items()
+                if n_rb >= SSB_RBS and bw not in NR_HELD_OUT_MHZ.get(scs, ())
+            ]
             for scs, table in NR_BANDWIDTHS.items()
         },
-        "duplex": {"FDD": 0.4, "DDDSU": 0.3, "DDDDDDDSUU": 0.2, "DDSUU": 0.1},
-        "ssb_period_ms": {"20": 0.6, "10": 0.2, "5": 0.2},
+        "duplex": {"FDD": 0.3, "DDDSU": 0.25, "DDDDDDDSUU": 0.2, "DDSUU": 0.15, "DSUUU": 0.1},
+        "ssb_period_ms": {"5": 0.1, "10": 0.15, "20": 0.5, "40": 0.1, "80": 0.1, "160": 0.05},
+        "ssb_placement": {"raster": 0.8, "centre": 0.1, "random": 0.1},
+        "ssb_l_max": {"4": 0.5, "8": 0.5},
+        "ssb_case_30khz": {"B": 0.3, "C": 0.7},
         "load": [0.0, 1.0],
-        "idle": 0.1,
+        "idle": 0.15,
         "coreset_symbols": [1, 2],
         "special_dl_symbols": [6, 12],
+        "special_ul_symbols": [0, 4],
+        "sib1": 0.95,
+        "trs_period_ms": {"none": 0.2, "10": 0.2, "20": 0.4, "40": 0.2},
     },
-    "other": {"kinds": {kind: 1.0 for kind in OTHER_KINDS}},
+    "other": {"kinds": {kind: 1.0 for kind in EMITTERS}, "params": default_ranges()},
     "channel": {
         "profiles": {profile: 1.0 for profile in PROFILES},
         "doppler_hz": [0.0, 5.0, 70.0, 300.0],
@@ -83,25 +109,27 @@ DEFAULT_RECIPE: dict[str, Any] = {
         "phase_noise_dbc_hz": [-110.0, -80.0],
         "iq_gain_db": [-0.5, 0.5],
         "iq_phase_deg": [-3.0, 3.0],
-        "dc_offset": 0.02,
-        "agc_step": 0.1,
-        "agc_step_db": [-6.0, 6.0],
-        "clipping": 0.1,
-        "clip_db": [2.0, 8.0],
     },
+    "receiver": deepcopy(RECEIVER_RANGES),
 }
 
-# Approximate occupied bandwidth of the wide "Other" kinds, to keep them inside the view.
-_OTHER_BANDWIDTH = {"wifi_ofdm": 16.6e6, "dvbt_like": 7.61e6, "fm_broadcast": 0.2e6}
+SILENT_POWER = 1e-3  # an emitter recorded at < -30 dB of its on-power shows nothing: redrawn
 PAIR_MIN_RATE = 15.36e6  # an LTE and an NR carrier of >= 5 MHz each fit side by side
 _EDGE = 0.9  # the usable fraction of a capture (SDR anti-alias filters roll off at the edges)
 
 
-class RecipeError(ValueError):
-    """A recipe value that cannot be used; the message names the key."""
+# --- loading ---------------------------------------------------------------------------------
 
 
-# --- loading and validation -----------------------------------------------------------------
+def _whole(where: str) -> bool:
+    """Keys whose value is replaced whole by an override rather than merged key by key."""
+    if where in _WHOLE_TABLES:
+        return True
+    parts = where.split(".")
+    # a range spec ({"uniform": [a, b]}) is replaced whole: its kind may change
+    return (parts[0] == "receiver" and len(parts) == 2) or (
+        parts[:2] == ["other", "params"] and len(parts) == 4
+    )
 
 
 def _merge(base: dict, override: dict, path: str = "") -> dict:
@@ -110,8 +138,7 @@ def _merge(base: dict, override: dict, path: str = "") -> dict:
         where = f"{path}{key}"
         if key not in base:
             raise RecipeError(f"unknown recipe key {where!r}; known: {sorted(base)}")
-        # weight tables and per-SCS lists are replaced whole; sections are merged key by key
-        if isinstance(base[key], dict) and where not in _WHOLE_TABLES:
+        if isinstance(base[key], dict) and not _whole(where):
             if not isinstance(value, dict):
                 raise RecipeError(f"{where} must be a table of {sorted(base[key])}")
             out[key] = _merge(base[key], value, where + ".")
@@ -122,124 +149,54 @@ def _merge(base: dict, override: dict, path: str = "") -> dict:
 
 _WHOLE_TABLES = {
     "classes",
+    "lte.duplex",
+    "lte.ul_dl_config",
+    "lte.ports",
     "nr.bandwidth_mhz",
     "nr.duplex",
     "nr.ssb_period_ms",
+    "nr.ssb_placement",
+    "nr.ssb_l_max",
+    "nr.ssb_case_30khz",
+    "nr.trs_period_ms",
     "other.kinds",
     "channel.profiles",
 }
+# channel keys of version 1 that the receiver section (version 2) took over
+_V1_RECEIVER_KEYS = ("dc_offset", "agc_step", "agc_step_db", "clipping", "clip_db")
 
 
-def _range(recipe: dict, key: str, lo: float = -math.inf, hi: float = math.inf) -> None:
-    section, _, name = key.rpartition(".")
-    value = (recipe[section] if section else recipe)[name]
-    ok = (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-        and lo <= value[0] <= value[1] <= hi
-    )
-    if not ok:
-        raise RecipeError(
-            f"{key} must be [low, high] with {lo} <= low <= high <= {hi}, got {value}"
-        )
-
-
-def _weights(table: Any, key: str, allowed: list[str] | None = None) -> None:
-    if not isinstance(table, dict) or not table:
-        raise RecipeError(f"{key} must be a non-empty table of name = weight")
-    for name, weight in table.items():
-        if allowed is not None and name not in allowed:
-            raise RecipeError(f"{key}: unknown entry {name!r}; use some of {allowed}")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
-            raise RecipeError(f"{key}.{name} must be a weight >= 0, got {weight!r}")
-    if sum(table.values()) <= 0:
-        raise RecipeError(f"{key}: the weights sum to zero")
-
-
-def _probability(recipe: dict, key: str) -> None:
-    section, _, name = key.rpartition(".")
-    value = (recipe[section] if section else recipe)[name]
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise RecipeError(f"{key} must be a probability in [0, 1], got {value!r}")
-
-
-def validate(recipe: dict) -> None:
-    """Raise ``RecipeError`` naming the first key whose value cannot be drawn from."""
-    if recipe.get("version") != RECIPE_VERSION:
-        raise RecipeError(f"recipe version {recipe.get('version')!r}; expected {RECIPE_VERSION}")
-    _weights(recipe["classes"], "classes", list(CLASSES))
-    _range(recipe, "snr_db", -50, 100)
-    _range(recipe, "pair_relative_db", -40, 0)
-    rates = recipe["capture_rates"]
-    if not (isinstance(rates, list) and rates and all(1e3 <= r <= 1e9 for r in rates)):
-        raise RecipeError(f"capture_rates must be a non-empty list of rates in Hz, got {rates}")
-    if not 1 <= recipe["max_zoom_out"] <= 1000:
-        raise RecipeError("max_zoom_out must be in 1..1000")
-    for key in ("partial_view", "pair", "lte.idle", "lte.extended_cp", "lte.two_ports", "nr.idle"):
-        _probability(recipe, key)
-    if not 0 <= recipe["start_max_s"] <= 1.0:
-        raise RecipeError("start_max_s must be in 0..1 s")
-    lte, nr, channel = recipe["lte"], recipe["nr"], recipe["channel"]
-    for bw in lte["bandwidth_mhz"] or [None]:
-        if bw not in LTE_BANDWIDTHS:
-            raise RecipeError(f"lte.bandwidth_mhz: {bw!r} is not one of {sorted(LTE_BANDWIDTHS)}")
-    _range(recipe, "lte.load", 0, 1)
-    if not lte["cfi"] or not set(lte["cfi"]) <= {1, 2, 3}:
-        raise RecipeError("lte.cfi must be a non-empty list from 1, 2, 3")
-    if not nr["scs_khz"] or not set(nr["scs_khz"]) <= set(NR_BANDWIDTHS):
-        raise RecipeError(f"nr.scs_khz must be a non-empty list from {list(NR_BANDWIDTHS)}")
-    for scs in nr["scs_khz"]:
-        widths = nr["bandwidth_mhz"].get(str(scs))
-        if not widths:
-            raise RecipeError(f"nr.bandwidth_mhz has no list for {scs} kHz")
-        for bw in widths:
-            try:
-                NrConfig(bandwidth_mhz=bw, scs_khz=scs)
-            except ValueError as exc:
-                raise RecipeError(f"nr.bandwidth_mhz.{scs}: {exc}") from None
-    _weights(nr["duplex"], "nr.duplex")
-    for pattern in nr["duplex"]:
-        try:
-            NrConfig(duplex=pattern)
-        except ValueError as exc:
-            raise RecipeError(f"nr.duplex: {exc}") from None
-    _weights(nr["ssb_period_ms"], "nr.ssb_period_ms", ["5", "10", "20"])
-    _range(recipe, "nr.load", 0, 1)
-    _range(recipe, "nr.special_dl_symbols", 1, 13)
-    if not nr["coreset_symbols"] or not set(nr["coreset_symbols"]) <= {1, 2}:
-        raise RecipeError("nr.coreset_symbols must be a non-empty list from 1, 2")
-    _weights(recipe["other"]["kinds"], "other.kinds", list(OTHER_KINDS))
-    _weights(channel["profiles"], "channel.profiles", list(PROFILES))
-    doppler = channel["doppler_hz"]
-    if not doppler or not all(0 <= d <= 10e3 for d in doppler):
-        raise RecipeError("channel.doppler_hz must be a non-empty list of 0..10000 Hz")
-    for key, lo, hi in (
-        ("delay_spread_s", 1e-9, 10e-6),
-        ("cfo_hz", -1e6, 1e6),
-        ("sro_ppm", -1000, 1000),
-        ("phase_noise_dbc_hz", -200, -40),
-        ("iq_gain_db", -6, 6),
-        ("iq_phase_deg", -45, 45),
-    ):
-        _range(recipe, f"channel.{key}", lo, hi)
-    _range(recipe, "channel.agc_step_db", -30, 30)
-    _range(recipe, "channel.clip_db", 0, 40)
-    _probability(recipe, "channel.agc_step")
-    _probability(recipe, "channel.clipping")
-    if not 0 <= channel["dc_offset"] <= 1:
-        raise RecipeError("channel.dc_offset (standard deviation) must be in 0..1")
+def _migrate(data: dict) -> dict:
+    """A version-1 recipe in version-2 terms: what it set keeps its meaning where it still has
+    one; the SDR impairments of its channel section are now the receiver's."""
+    if data.get("version") != 1:
+        return data
+    data = deepcopy(data)
+    data["version"] = RECIPE_VERSION
+    lte = data.get("lte")
+    if isinstance(lte, dict) and "two_ports" in lte:
+        p = lte.pop("two_ports")
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and 0 <= p <= 1:
+            lte["ports"] = {"1": 1.0 - p, "2": float(p)}
+        else:
+            raise RecipeError(f"lte.two_ports must be a probability in [0, 1], got {p!r}")
+    channel = data.get("channel")
+    if isinstance(channel, dict):
+        for key in _V1_RECEIVER_KEYS:
+            channel.pop(key, None)
+    return data
 
 
 def resolve_recipe(data: dict[str, Any]) -> dict[str, Any]:
     """A recipe given as a (possibly partial or older) dict: merged onto the defaults, checked.
 
     Keys this version added take their defaults, so a recipe saved by an older version still
-    draws; unknown keys are refused as in a file.
+    draws (version 1's ``lte.two_ports`` becomes ``lte.ports``; its channel's DC offset, AGC and
+    clipping are now the ``receiver``'s); unknown keys are refused as in a file.
     """
     data = dict(data)
     data.setdefault("version", RECIPE_VERSION)
-    recipe = _merge(deepcopy(DEFAULT_RECIPE), data)
+    recipe = _merge(deepcopy(DEFAULT_RECIPE), _migrate(data))
     validate(recipe)
     return recipe
 
@@ -262,20 +219,17 @@ def _parse(path: Path, text: str) -> Any:
 
 def load_recipe(path: str | Path | None = None) -> dict[str, Any]:
     """The default recipe, overridden by a JSON or TOML file; validated."""
-    recipe = deepcopy(DEFAULT_RECIPE)
-    if path is not None:
-        path = Path(path)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise RecipeError(f"cannot read recipe {path}: {exc.strerror}") from None
-        data = _parse(path, text)
-        if not isinstance(data, dict):
-            raise RecipeError(f"{path} must hold a table of recipe keys")
-        data.setdefault("version", RECIPE_VERSION)
-        recipe = _merge(recipe, data)
-    validate(recipe)
-    return recipe
+    if path is None:
+        return resolve_recipe({})
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path}: {exc.strerror}") from None
+    data = _parse(path, text)
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path} must hold a table of recipe keys")
+    return resolve_recipe(data)
 
 
 # --- drawing ---------------------------------------------------------------------------------
@@ -321,6 +275,8 @@ def _uniform(rng: np.random.Generator, bounds: list[float]) -> float:
 
 
 def _channel(recipe: dict, rng: np.random.Generator) -> ChannelConfig:
+    """The propagation path and the front end's analog flaws (the SDR's own stage is
+    ``receiver``: its DC line, AGC and clipping replaced the channel's of version 1)."""
     c = recipe["channel"]
     profile = _pick(rng, c["profiles"])
     return ChannelConfig(
@@ -332,22 +288,36 @@ def _channel(recipe: dict, rng: np.random.Generator) -> ChannelConfig:
         phase_noise=_uniform(rng, c["phase_noise_dbc_hz"]),
         iq_gain_db=_uniform(rng, c["iq_gain_db"]),
         iq_phase_deg=_uniform(rng, c["iq_phase_deg"]),
-        dc_offset=complex(*rng.normal(0, c["dc_offset"], 2)),
-        agc_step_db=_uniform(rng, c["agc_step_db"]) if rng.random() < c["agc_step"] else 0.0,
-        clip_db=_uniform(rng, c["clip_db"]) if rng.random() < c["clipping"] else None,
     )
 
 
 def _lte_params(recipe: dict, rng: np.random.Generator, widths: list[float]) -> dict[str, Any]:
     c = recipe["lte"]
-    return {
+    cp = "extended" if rng.random() < c["extended_cp"] else "normal"
+    duplex = _pick(rng, c["duplex"])
+    params: dict[str, Any] = {
         "bandwidth_mhz": float(rng.choice(widths)),
         "cell_id": int(rng.integers(0, 504)),
-        "cp": "extended" if rng.random() < c["extended_cp"] else "normal",
-        "ports": 2 if rng.random() < c["two_ports"] else 1,
+        "cp": cp,
+        "ports": int(_pick(rng, c["ports"])),
         "cfi": int(rng.choice(c["cfi"])),
         "load": 0.0 if rng.random() < c["idle"] else _uniform(rng, c["load"]),
+        "duplex": duplex,
     }
+    if duplex == "TDD":
+        lo, hi = c["special_subframe_config"]
+        hi = min(hi, 7) if cp == "extended" else hi  # TS 36.211 Table 4.2-1
+        params["ul_dl_config"] = int(_pick(rng, c["ul_dl_config"]))
+        params["special_subframe_config"] = int(rng.integers(min(lo, hi), hi + 1))
+        if rng.random() < c["uplink_leak"]:
+            params["uplink_leak_db"] = _uniform(rng, c["uplink_leak_db"])
+    if rng.random() < c["mbsfn"]:
+        types = subframe_types(duplex, params.get("ul_dl_config", 0))
+        allowed = [sf for sf in MBSFN_ALLOWED[duplex] if types[sf] == "D"]
+        chosen = [sf for sf in allowed if rng.random() < 0.5]
+        if allowed:  # UL/DL configuration 0 has no downlink subframe that may be MBSFN
+            params["mbsfn_subframes"] = chosen or [int(rng.choice(allowed))]
+    return params
 
 
 def _nr_params(recipe: dict, rng: np.random.Generator, max_mhz: float) -> dict[str, Any]:
@@ -357,15 +327,25 @@ def _nr_params(recipe: dict, rng: np.random.Generator, max_mhz: float) -> dict[s
     if not widths:  # nothing fits: the narrowest the recipe allows at this SCS
         widths = [min(c["bandwidth_mhz"][str(scs)])]
     dl = c["special_dl_symbols"]
+    special_dl = int(rng.integers(dl[0], dl[1] + 1))
+    ul = c["special_ul_symbols"]  # a guard symbol always stays: DL + UL <= 13
+    ul_high = max(min(ul[1], 13 - special_dl), 0)
+    trs = _pick(rng, c["trs_period_ms"])
     return {
         "bandwidth_mhz": int(rng.choice(widths)),
         "scs_khz": scs,
         "cell_id": int(rng.integers(0, 1008)),
         "duplex": _pick(rng, c["duplex"]),
         "ssb_period_ms": int(_pick(rng, c["ssb_period_ms"])),
+        "ssb_placement": _pick(rng, c["ssb_placement"]),
+        "ssb_l_max": int(_pick(rng, c["ssb_l_max"])),
+        "ssb_case": "A" if scs == 15 else _pick(rng, c["ssb_case_30khz"]),
         "load": 0.0 if rng.random() < c["idle"] else _uniform(rng, c["load"]),
         "coreset_symbols": int(rng.choice(c["coreset_symbols"])),
-        "special_dl_symbols": int(rng.integers(dl[0], dl[1] + 1)),
+        "special_dl_symbols": special_dl,
+        "special_ul_symbols": int(rng.integers(min(ul[0], ul_high), ul_high + 1)),
+        "sib1": bool(rng.random() < c["sib1"]),
+        "trs_period_ms": None if trs == "none" else int(trs),
     }
 
 
@@ -445,28 +425,79 @@ def _pair(recipe: dict, rng: np.random.Generator, kind: str, common: dict) -> Ex
     return Example(primary, secondary, _uniform(rng, recipe["pair_relative_db"]))
 
 
+def _other(recipe: dict, rng: np.random.Generator, duration_s: float, snr: float, channel) -> Scene:
+    kind = _pick(rng, recipe["other"]["kinds"])
+    rate = float(rng.choice(recipe["capture_rates"]))
+    # Only what the recipe changed is drawn here: the emitter draws the rest itself, keeping the
+    # combinations its standard allows (a DVB-T2 guard interval that suits the FFT size); the
+    # realised values are in the example's parameters either way.
+    ranges, own = recipe["other"]["params"].get(kind, {}), EMITTER_RANGES.get(kind, {})
+    changed = {name: spec for name, spec in ranges.items() if spec != own.get(name)}
+    params = draw_params(changed, rng) if changed else {}
+    # the standards-based kinds arrange themselves in the view; the first kinds have one width
+    width = FIXED_WIDTH_HZ.get(kind)
+    margin = (_EDGE * rate - width) / 2 if width is not None else 0.0
+    offset = _uniform(rng, [-margin, margin]) if margin > 0 else 0.0
+    return Scene(kind, duration_s, rate, offset, snr, channel=channel, params=params)
+
+
 def draw_example(recipe: dict, rng: np.random.Generator, duration_s: float = 0.02) -> Example:
-    """One example drawn from the recipe, ``duration_s`` long (see ``Example.with_duration``)."""
+    """One example drawn from the recipe, ``duration_s`` long (see ``Example.with_duration``).
+
+    Every example, noise included, is recorded by a receiver drawn from ``recipe["receiver"]``.
+    """
     label = _pick(rng, recipe["classes"])
     channel = _channel(recipe, rng)
     snr = _uniform(rng, recipe["snr_db"])
+    receiver = draw_receiver(rng, recipe["receiver"])
     if label == "Noise":
         rate = float(rng.choice(recipe["capture_rates"]))
         # noise has no propagation path: only the receiver's own impairments apply
         channel = replace(channel, profile="none", doppler_hz=0.0, cfo_hz=0.0)
-        return Example(Scene("noise", duration_s, rate, 0.0, None, channel=channel))
+        scene = Scene("noise", duration_s, rate, 0.0, None, channel=channel, receiver=receiver)
+        return Example(scene)
     if label == "Other":
-        kind = _pick(rng, recipe["other"]["kinds"])
-        rate = float(rng.choice(recipe["capture_rates"]))
-        width = _OTHER_BANDWIDTH.get(kind)
-        margin = (_EDGE * rate - width) / 2 if width is not None else 0.0
-        offset = _uniform(rng, [-margin, margin]) if margin > 0 else 0.0
-        return Example(Scene(kind, duration_s, rate, offset, snr, channel=channel))
+        scene = _other(recipe, rng, duration_s, snr, channel)
+        return Example(replace(scene, receiver=receiver))
     kind = label.lower()
     start = _uniform(rng, [0.0, recipe["start_max_s"]])
-    common = {"duration_s": duration_s, "snr_db": snr, "channel": channel, "start_s": start}
+    common = {
+        "duration_s": duration_s,
+        "snr_db": snr,
+        "channel": channel,
+        "start_s": start,
+        "receiver": receiver,
+    }
     # a pair needs a capture wide enough for two carriers side by side
     if rng.random() < recipe["pair"] and max(recipe["capture_rates"]) >= PAIR_MIN_RATE:
         return _pair(recipe, rng, kind, common)
     params, rate, offset = _carrier(recipe, rng, kind)
     return Example(Scene(kind, capture_rate=rate, offset_hz=offset, params=params, **common))
+
+
+def shows_its_label(wave: Waveform) -> bool:
+    """False when the emitter left (almost) nothing in the recording: the window is then receiver
+    noise whatever the scene says, and would teach a model to call a quiet band LTE or NR."""
+    if wave.label == "Noise":
+        return True
+    return wave.params.get("recorded_power", 1.0) >= SILENT_POWER
+
+
+def draw_recorded(
+    recipe: dict,
+    draw_rng: np.random.Generator,
+    render_rng: np.random.Generator,
+    duration_for: Callable[[float], float],
+    tries: int = 16,
+) -> tuple[Example, Waveform]:
+    """One example drawn and rendered, ``duration_for(capture_rate)`` seconds long, drawn again
+    (from the same streams, so still deterministic) while its emitter shows nothing."""
+    for _ in range(tries):
+        example = draw_example(recipe, draw_rng)
+        rate = example.scene.capture_rate
+        assert rate is not None
+        example = example.with_duration(duration_for(rate))
+        wave = example.render(render_rng)
+        if shows_its_label(wave):
+            break
+    return example, wave

@@ -44,8 +44,19 @@ COLUMNS: dict[str, type] = {
     "phase_noise_dbc_hz": float,
     "iq_gain_db": float,
     "iq_phase_deg": float,
+    "ul_dl_config": float,
+    "special_subframe_config": float,
+    "ssb_case": str,
+    "ssb_placement": str,
+    "filter_shape": str,
+    "filter_edge": float,
+    "bb_filter": str,
+    "adc_bits": float,
+    "level_dbfs": float,
+    "lo_leak_dbc": float,
+    "spurs": float,
     "agc_step_db": float,
-    "clip_db": float,
+    "clip_fraction": float,
     "pair_kind": str,
     "pair_relative_db": float,
 }
@@ -56,6 +67,7 @@ def table_row(index: int, example: Example, wave: Waveform) -> dict[str, Any]:
     scene, p = example.scene, wave.params
     propagation = scene.channel
     carrier = scene.kind in ("lte", "nr")
+    tdd_lte = scene.kind == "lte" and scene.params.get("duplex") == "TDD"
     row: dict[str, Any] = {
         "index": index,
         "label": scene.label,
@@ -83,13 +95,36 @@ def table_row(index: int, example: Example, wave: Waveform) -> dict[str, Any]:
         "phase_noise_dbc_hz": propagation.phase_noise,
         "iq_gain_db": propagation.iq_gain_db,
         "iq_phase_deg": propagation.iq_phase_deg,
-        "agc_step_db": propagation.agc_step_db,
-        "clip_db": propagation.clip_db,
+        "ul_dl_config": scene.params.get("ul_dl_config") if tdd_lte else None,
+        "special_subframe_config": scene.params.get("special_subframe_config") if tdd_lte else None,
+        "ssb_case": p.get("ssb_case") if scene.kind == "nr" else None,
+        "ssb_placement": scene.params.get("ssb_placement") if scene.kind == "nr" else None,
+        **_receiver_columns(scene, p.get("sdr")),
         "pair_kind": example.secondary.kind if example.secondary else None,
         "pair_relative_db": example.relative_db if example.secondary else None,
     }
     assert set(row) == set(COLUMNS)
     return row
+
+
+def _receiver_columns(scene: Any, sdr: dict[str, Any] | None) -> dict[str, Any]:
+    """The SDR's main traits (all of them are in ``params.jsonl``); empty without a receiver."""
+    r = scene.receiver
+    if r is None:
+        empty = ("filter_shape", "filter_edge", "bb_filter", "adc_bits", "level_dbfs")
+        return {**dict.fromkeys(empty), "lo_leak_dbc": None, "spurs": None,
+                "agc_step_db": None, "clip_fraction": None}  # fmt: skip
+    return {
+        "filter_shape": r.filter_shape,
+        "filter_edge": r.filter_edge if r.filter_shape != "none" else None,
+        "bb_filter": str(r.bb_filter),
+        "adc_bits": r.adc_bits,
+        "level_dbfs": r.level_dbfs,
+        "lo_leak_dbc": r.lo_leak_dbc if r.lo_leak else None,
+        "spurs": len(r.spur_freqs),
+        "agc_step_db": r.agc_step_db,
+        "clip_fraction": sdr.get("clip_fraction") if sdr else None,
+    }
 
 
 def _cell(value: Any) -> str:

@@ -1,12 +1,14 @@
 """Signal synthesis: standards-faithful LTE / NR, the other emitters a station meets, the channel.
 
-The flow of one example (``scene.render``): emitter (``lte``, ``nr``, ``other``) -> propagation
-(``channel``: multipath, Doppler, CFO) -> ``placement`` at the capture rate and offset ->
-receiver (noise at the requested SNR, phase noise, IQ imbalance, DC, SRO).
+The flow of one example (``scene.render``): emitter (``lte``, ``nr``, or an "Other" kind from
+``emitters``) -> propagation (``channel``: multipath, Doppler, CFO) -> ``placement`` at the
+capture rate and offset -> front end (noise at the requested SNR, phase noise, IQ imbalance,
+SRO) -> the SDR (``receiver``: filters, floor shape, LO leakage, spurs, AGC, ADC).
 """
 
 from .channel import ChannelConfig, apply_channel
 from .common import CLASSES, Waveform
+from .emitters import EMITTERS, emitter_signal
 from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
 from .other import OTHER_KINDS, other_signal, receiver_noise
@@ -16,6 +18,7 @@ from .testpattern import Component, test_pattern
 
 __all__ = [
     "CLASSES",
+    "EMITTERS",
     "GENERATOR_VERSION",
     "KIND_LABELS",
     "OTHER_KINDS",
@@ -26,6 +29,7 @@ __all__ = [
     "Scene",
     "Waveform",
     "apply_channel",
+    "emitter_signal",
     "lte_downlink",
     "nr_downlink",
     "other_signal",

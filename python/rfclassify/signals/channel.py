@@ -301,6 +301,14 @@ def _dense_multipath(
 # --- noise --------------------------------------------------------------------------------
 
 
+def awgn_power(
+    signal_power: float, snr_db: float, occupied_bandwidth: float, sample_rate: float
+) -> float:
+    """Per-sample power of the white noise that ``add_awgn`` adds: N0 * sample_rate."""
+    bandwidth = min(occupied_bandwidth, sample_rate)
+    return signal_power / (10 ** (snr_db / 10) * bandwidth) * sample_rate
+
+
 def add_awgn(
     samples: np.ndarray,
     snr_db: float,
@@ -320,9 +328,9 @@ def add_awgn(
     if x.dtype != np.complex64:
         x = x.astype(complex)
     s = mean_power(x) if signal_power is None else signal_power
-    bandwidth = min(occupied_bandwidth, sample_rate)
-    n0 = s / (10 ** (snr_db / 10) * bandwidth)
-    noise = complex_gaussian(rng, x.size, np.sqrt(n0 * sample_rate))
+    noise = complex_gaussian(
+        rng, x.size, np.sqrt(awgn_power(s, snr_db, occupied_bandwidth, sample_rate))
+    )
     noise += x
     return noise
 
@@ -440,9 +448,12 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
         waveform.samples, fs, config.profile, rng, config.doppler_hz, config.delay_spread_s
     )
     n = x.size
+    noise_power = None
     if config.snr_db is not None:
         duty = float(waveform.params.get("duty_cycle", 1.0)) or 1.0
-        x = add_awgn(x, config.snr_db, waveform.occupied_bandwidth, fs, rng, mean_power(x) / duty)
+        power = mean_power(x) / duty
+        noise_power = awgn_power(power, config.snr_db, waveform.occupied_bandwidth, fs)
+        x = add_awgn(x, config.snr_db, waveform.occupied_bandwidth, fs, rng, power)
     if config.phase_noise is not None:
         phase = phase_noise_phase(n, fs, config.phase_noise, rng)
         if config.cfo_hz:
@@ -467,4 +478,6 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
     else:
         x = sample_rate_offset(x, config.sro_ppm)
     params = {**waveform.params, "channel": config.to_dict()}
+    if noise_power is not None:  # what a receiver after this sets its lines against
+        params["noise_power"] = noise_power
     return replace(waveform, samples=np.asarray(x, np.complex64), params=params)

@@ -414,7 +414,8 @@ def nr_downlink(
 
     Subcarrier k of the carrier sits at (k - N_RB·12/2)·SCS (TS 38.211 §5.4: no DC null). The
     samples are scaled to unit mean power over the active DL symbols (U slots and the guard/UL
-    part of S slots excluded), measured on the grid (Parseval).
+    part of S slots excluded), measured on the grid (Parseval); ``params["duty_cycle"]`` is
+    their share of the symbols.
     """
     c = config
     rng = np.random.default_rng(seed_or_rng)
@@ -444,5 +445,8 @@ def nr_downlink(
         "ssb_first_symbols": firsts,
         "ssb_burst_times_s": _symbol_times(c, [b * half for b in bursts]),
         "always_on_signals": [name for name, on in present.items() if on],
+        # the DL share of the time, as LTE and the bursty emitters report it: the SNR is set
+        # over the time the cell transmits, whatever its TDD pattern
+        "duty_cycle": float(dl.mean()),
     }
     return Waveform(samples, fs, "NR", c.n_rb * 12 * c.scs_khz * 1e3, params)

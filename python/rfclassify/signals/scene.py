@@ -3,39 +3,48 @@
 The order follows the physics. Multipath, Doppler and carrier offset act on the emitted signal,
 so they run at the emitter's native rate; the receiver then tunes and samples it (placement at
 the capture rate), and only then do its own flaws appear: thermal noise white over the capture
-band, phase noise, IQ imbalance, DC offset, sample-rate offset.
+band, phase noise, IQ imbalance, sample-rate offset (``channel.py``), and last the SDR's filters,
+floor shape, LO leakage, spurs, AGC and ADC (``receiver.py``, when the scene has one). Noise
+takes the same receiver path as a signal: a quiet band is the receiver's own fingerprint.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .channel import ChannelConfig, add_awgn, apply_channel
+from .channel import ChannelConfig, add_awgn, apply_channel, awgn_power
 from .common import Waveform
+from .emitters import EMITTERS, emitter_signal
 from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
-from .other import OTHER_KINDS, other_signal, receiver_noise
+from .other import receiver_noise
 from .placement import combine, place
+from .receiver import ReceiverConfig, apply_receiver
 
 KIND_LABELS: dict[str, str] = {
     "lte": "LTE",
     "nr": "NR",
     "noise": "Noise",
-    **{kind: "Other" for kind in OTHER_KINDS},
+    **{kind: "Other" for kind in EMITTERS},
 }
 _PROPAGATION = ("profile", "doppler_hz", "delay_spread_s", "cfo_hz")
 # Bumped whenever a seed would render different samples: a dataset records it with its seed.
-GENERATOR_VERSION = 2  # 2: hard-negative emitters, AGC steps and ADC clipping
+# 2: hard-negative emitters, AGC steps and ADC clipping; 3: TD-LTE, NR sync raster and idle
+# cells, standards-based Other emitters, the SDR receiver (receiver.py), faster synthesis
+GENERATOR_VERSION = 3
 
 
 @dataclass(frozen=True)
 class Scene:
     """Everything that defines one recorded example; ``params`` go to the emitter's generator
-    (``LteConfig`` / ``NrConfig`` fields, or the keyword arguments of an "Other" kind).
+    (``LteConfig`` / ``NrConfig`` fields, or the keyword arguments of an "Other" kind);
+    ``receiver`` is the SDR that records it (None: none, the samples stay in the generator's
+    scale with only the ``channel`` impairments).
 
     ``start_s`` is how far into the emitter's transmission the recording starts: LTE and NR
     are generated from a frame start, so without it every example would begin on a frame
@@ -50,6 +59,7 @@ class Scene:
     channel: ChannelConfig = field(default_factory=ChannelConfig)
     params: dict[str, Any] = field(default_factory=dict)
     start_s: float = 0.0
+    receiver: ReceiverConfig | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KIND_LABELS:
@@ -88,9 +98,12 @@ def emit(scene: Scene, rng: np.random.Generator) -> Waveform:
             assert scene.capture_rate is not None
             duration = lead + scene.duration_s
             if scene.kind == "noise":
-                wave = receiver_noise(duration, scene.capture_rate, rng, **scene.params)
+                params = dict(scene.params)
+                if scene.receiver is not None:  # the receiver shapes the floor and adds the lines
+                    params = {"coloured": False, "dc_spur_db": math.nan, **params}
+                wave = receiver_noise(duration, scene.capture_rate, rng, **params)
             else:
-                wave = other_signal(scene.kind, duration, scene.capture_rate, rng, **scene.params)
+                wave = emitter_signal(scene.kind, duration, scene.capture_rate, rng, **scene.params)
     except TypeError as exc:  # an unknown keyword in params
         raise ValueError(f"{scene.kind}: {exc}") from None
     wave.params["lead_s"] = max(0.0, lead)
@@ -129,7 +142,12 @@ def transmit(scene: Scene, rng: np.random.Generator) -> Waveform:
     rate = scene.capture_rate or wave.sample_rate
     if rate != wave.sample_rate or scene.offset_hz:
         wave = place(wave, rate, scene.offset_hz)
-    return _drop_lead(wave, lead, scene.duration_s)
+    wave = _drop_lead(wave, lead, scene.duration_s)
+    # How much of the emitter the recording holds (1: on all the time, whole in the view): an
+    # idle cell seen for 10 ms, or through a narrow view beside its SSB, may hold nothing at all.
+    x = wave.samples
+    wave.params["recorded_power"] = float(np.vdot(x, x).real / max(x.size, 1))
+    return wave
 
 
 def _describe(wave: Waveform, scene: Scene) -> Waveform:
@@ -144,6 +162,18 @@ def _describe(wave: Waveform, scene: Scene) -> Waveform:
     return wave
 
 
+def _record(wave: Waveform, scene: Scene, rng: np.random.Generator) -> Waveform:
+    """The SDR's own stage, last: what the ADC stores of the noisy, impaired signal."""
+    noise_power = wave.params.pop("noise_power", None)
+    if scene.receiver is None:
+        return wave
+    samples, record = apply_receiver(
+        wave.samples, wave.sample_rate, scene.receiver, rng, noise_power
+    )
+    wave.params["sdr"] = record
+    return dataclasses.replace(wave, samples=samples)
+
+
 def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Waveform:
     """The example as recorded at ``scene.capture_rate`` (native rate when None)."""
     rng = np.random.default_rng(rng)
@@ -153,10 +183,11 @@ def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Wavefo
         wave = emit(scene, rng)
         wave = _drop_lead(wave, wave.params.pop("lead_s"), scene.duration_s)
         wave = apply_channel(wave, dataclasses.replace(receiver, snr_db=None), rng)
+        wave.params["noise_power"] = 1.0  # receiver_noise has unit power
     else:
         wave = apply_channel(transmit(scene, rng), receiver, rng)
     wave.params["receiver"] = wave.params.pop("channel")
-    return _describe(wave, scene)
+    return _describe(_record(wave, scene, rng), scene)
 
 
 def render_pair(
@@ -183,9 +214,11 @@ def render_pair(
     # combine() brings each carrier to unit mean power first: the primary keeps unit power.
     mixed = combine([first, second], [0.0, relative_db])
     _, receiver = _split_channel(primary)
+    noise_power = None
     if primary.snr_db is not None:
         # The noise level follows the primary alone: the secondary is interference, not signal.
         duty = float(first.params.get("duty_cycle", 1.0)) or 1.0
+        noise_power = awgn_power(1 / duty, primary.snr_db, first.occupied_bandwidth, rate)
         mixed = add_awgn(mixed, primary.snr_db, first.occupied_bandwidth, rate, rng, 1 / duty)
     wave = dataclasses.replace(first, samples=mixed.astype(np.complex64))
     receiver = dataclasses.replace(receiver, snr_db=None)
@@ -193,7 +226,9 @@ def render_pair(
     receiver_dict = wave.params.pop("channel")
     receiver_dict["snr_db"] = primary.snr_db
     wave.params["receiver"] = receiver_dict
-    wave = _describe(wave, primary)
+    if noise_power is not None:
+        wave.params["noise_power"] = noise_power
+    wave = _describe(_record(wave, primary, rng), primary)
     wave.params["secondary"] = {
         **{k: v for k, v in second.params.items() if k != "channel"},
         "kind": secondary.kind,

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from ..dsp import Frontend, FrontendConfig
+from ..signals.emitters import EMITTERS
 from ..signals.lte import LTE_BANDWIDTHS
-from ..signals.other import OTHER_KINDS
 from ..signals.scene import Scene, render
 from .png import save_palette_png
 
@@ -43,6 +43,17 @@ OTHER_RATES = {
     "generic_ofdm": 15.36e6,
     "narrowband_carrier": 3.84e6,
     "spur_comb": 15.36e6,
+    "gsm": 3.84e6,
+    "wcdma": 15.36e6,
+    "land_mobile": 1.92e6,
+    "dab": 7.68e6,
+    "dvbt2": 9.6e6,
+    "fm_rds": 2.4e6,
+    "wifi_ht_vht": 30.72e6,
+    "bluetooth": 7.68e6,
+    "lora": 1.92e6,
+    "adsb": 3.84e6,
+    "radar": 15.36e6,
 }
 NOISE_RATE = 15.36e6
 
@@ -76,7 +87,7 @@ def gallery_panels() -> list[Panel]:
         params = {"bandwidth_mhz": bw, "scs_khz": scs, "duplex": duplex, "load": load}
         title = f"NR {scs} kHz {bw} MHz {name}, load {load:g}"
         panels.append(Panel(title, _scene("nr", rate, **params)))
-    panels += [Panel(f"Other: {kind}", _scene(kind, OTHER_RATES[kind])) for kind in OTHER_KINDS]
+    panels += [Panel(f"Other: {kind}", _scene(kind, OTHER_RATES[kind])) for kind in EMITTERS]
     panels.append(Panel("Noise", _scene("noise", NOISE_RATE)))
     return panels
 
