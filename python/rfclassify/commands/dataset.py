@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from ..errors import RfclassifyError
+from . import dataset_suite
 from .common import (
     add_frontend_arguments,
     frontend_from_args,
@@ -27,6 +28,7 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     _register_build(actions)
+    dataset_suite.register(actions)
 
     info = actions.add_parser(
         "info",

@@ -18,8 +18,23 @@ def register(verbs: argparse._SubParsersAction) -> None:
             "checkpoint of a model give the same numbers."
         ),
     )
-    parser.add_argument("model", type=Path, metavar="MODEL", help=".onnx or .safetensors")
-    parser.add_argument("--data", type=Path, required=True, metavar="DIR", help="test data")
+    parser.add_argument(
+        "model", metavar="MODEL", help="a shipped name (vim-lte-nr), a .onnx or a .safetensors"
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--data", type=Path, metavar="DIR", help="one test dataset folder")
+    where.add_argument(
+        "--suite",
+        type=Path,
+        metavar="DIR",
+        help="the evaluation suite (rfclassify dataset suite): one row per set, the targets",
+    )
+    parser.add_argument(
+        "--max-windows",
+        type=positive_int,
+        metavar="N",
+        help="with --suite: at most N windows per recording (default: all)",
+    )
     parser.add_argument("--plots", type=Path, metavar="DIR", help="write confusion/SNR PNGs")
     parser.add_argument(
         "--slice", action="append", metavar="COLUMN", help="table column(s) to slice by"
@@ -30,11 +45,20 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _model_path(spec: str) -> Path:
+    from ..inference.resolve import resolve_model
+
+    path = Path(spec)
+    return path if path.suffix == ".safetensors" else resolve_model(spec)
+
+
 def run(args: argparse.Namespace) -> int:
     from ..datasets.dataset import SpectrogramDataset
     from ..training.evaluate import Predictor, evaluate
 
-    predictor = Predictor(args.model)
+    if args.suite is not None:
+        return _run_suite(args)
+    predictor = Predictor(_model_path(args.model))
     dataset = SpectrogramDataset(args.data)
     result = evaluate(predictor, dataset, args.batch, not (args.quiet or args.json), args.slice)
     if args.plots:
@@ -84,3 +108,57 @@ def _print(r: dict, names: list[str]) -> None:
             f"{k}: {100 * v['accuracy']:.1f}% ({v['count']})" for k, v in values.items()
         )
         print(f"  by {col}: {shown}")
+
+
+def _run_suite(args: argparse.Namespace) -> int:
+    from ..training.suite_eval import evaluate_suite
+
+    quiet = args.quiet or args.json
+    result = evaluate_suite(
+        str(_model_path(args.model)), args.suite, args.batch, not quiet, args.max_windows
+    )
+    if args.plots:
+        from ..viz.eval_plots import plot_suite
+
+        args.plots.mkdir(parents=True, exist_ok=True)
+        plot_suite(result, args.plots / "suite.png")
+    if args.json:
+        print_json(result)
+    else:
+        print_suite(result)
+    return 0
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None or value != value else f"{100 * value:.1f}"  # None, NaN: "-"
+
+
+def print_suite(result: dict) -> None:
+    """The suite as one table (accuracies in %), then the targets that were missed."""
+    print(f"{result['model']} on the suite {result['suite']} (seed {result['suite_seed']})")
+    head = ("set", "group", "n", "all", ">=10dB", "0dB", "-5dB", "F1>=0", "FA>=0")
+    print(f"  {head[0]:<24} {head[1]:<13} {head[2]:>6}" + "".join(f" {h:>7}" for h in head[3:]))
+    for r in result["sets"]:
+        n = r.get("count", r.get("windows"))
+        cells = (r["accuracy"], r.get("accuracy_snr_ge_10"), r.get("accuracy_snr_0"),
+                 r.get("accuracy_snr_-5"), r.get("macro_f1_snr_ge_0"),
+                 r.get("false_carrier_rate_snr_ge_0", r.get("false_alarm_fraction")))  # fmt: skip
+        row = "".join(f" {_pct(c):>7}" for c in cells)
+        print(f"  {r['name']:<24} {r['group']:<13} {n:>6}{row}")
+    print("  (n: examples, or windows of the recordings; FA: Noise/Other called LTE or NR)")
+    for r in result["sets"]:
+        files = r.get("files", [])
+        if r["group"] != "real":  # the battery's many files: only the count of those missed
+            wrong = [f["file"] for f in files if f["pass"] is False]
+            if files:
+                print(f"  {r['name']}: {len(wrong)} of {len(files)} files called wrong")
+            continue
+        for f in files:
+            verdict = {True: "right", False: "WRONG", None: "not scored"}[f["pass"]]
+            why = " (shorter than one window)" if f.get("short") else ""
+            print(f"  {r['name']}: {Path(f['file']).name} ({f['label']}): {f['windows']} windows, "
+                  f"majority {f['majority']}: {verdict}{why}")  # fmt: skip
+    missed = [t for t in result["targets"] if t["met"] is False]
+    print(f"  targets: {result['targets_met']} of {result['targets_judged']} met")
+    for t in missed:
+        print(f"    MISSED {t['set']}: {t['target']} (measured {_pct(t['value'])} %)")

@@ -42,6 +42,7 @@ from .table import table_row, write_table
 FORMAT = "rfclassify-dataset"
 FORMAT_VERSION = 1
 STORAGE_DTYPES = ("float16", "float32")
+SUITE_SEED = 1919  # the evaluation suite's seed (suite.py): refused for any other split
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,11 @@ def build_dataset(
         raise RfclassifyError(f"dtype {dtype!r}: use one of {STORAGE_DTYPES}")
     if shard_size < 1:
         raise RfclassifyError("shard size must be at least 1")
+    if seed == SUITE_SEED and split != "suite":
+        raise RfclassifyError(
+            f"seed {SUITE_SEED} is the evaluation suite's; a model trained or validated on it "
+            "would be judged on its own data. Use another seed"
+        )
     try:
         recipe = load_recipe() if recipe is None else resolve_recipe(recipe)
     except RecipeError as exc:

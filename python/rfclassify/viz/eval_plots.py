@@ -52,3 +52,32 @@ def plot_accuracy_vs_snr(result: dict[str, Any], names: list[str], path: str | P
     ax.legend(loc="lower right")
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def plot_suite(result: dict[str, Any], path: str | Path) -> None:
+    """One bar per suite set (window accuracy for recordings), the held-out set as a line:
+    where a model fails to generalise is where a bar falls short of the line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in result["sets"] if r["accuracy"] is not None]
+    colours = {"held_out": "black", "shift": "tab:blue", "noise_battery": "tab:green",
+               "real": "tab:red"}  # fmt: skip
+    fig, ax = plt.subplots(figsize=(7.0, 0.22 * len(rows) + 1.2), layout="constrained")
+    y = range(len(rows))
+    ax.barh(y, [100 * r["accuracy"] for r in rows], color=[colours[r["group"]] for r in rows])
+    ax.set_yticks(y, [r["name"] for r in rows], fontsize=7)
+    ax.invert_yaxis()
+    held = next((r for r in rows if r["group"] == "held_out"), None)
+    if held is not None:
+        ax.axvline(100 * held["accuracy"], color="black", ls="--", lw=1, label="held-out")
+        ax.legend(loc="lower right", fontsize=8)
+    met, judged = result["targets_met"], result["targets_judged"]
+    ax.set(xlim=(0, 100), xlabel="accuracy, all SNRs (%)")
+    ax.set_title(f"{Path(result['model']).stem} on the suite: {met} of {judged} targets met",
+                 fontsize=9)  # fmt: skip
+    ax.grid(axis="x", alpha=0.3)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
