@@ -214,6 +214,9 @@ def _header(results: dict[str, Any]) -> list[str]:
         f"`{session.get('command', SCRIPT)}`. Re-render this page from the saved JSON "
         f"without measuring again: `{session.get('render', RENDER)}`.",
         "",
+        "Dataset synthesis speed (`rfclassify bench synth`) has its own page, "
+        "[synthesis-speed.md](synthesis-speed.md).",
+        "",
     ]
     if session.get("started"):
         lines += [f"Measured {session['started']} at commit `{session.get('commit', '?')}`.", ""]

@@ -44,6 +44,11 @@ except ImportError:
     from rfclassify.training.builder import _usable_rates, make_example
     from rfclassify.training.recipe import load_recipe
 from rfclassify.dsp import Frontend, FrontendConfig
+try:  # the dataset workers' allocator settings, where this version has them
+    from rfclassify.datasets.builder import prepare_worker
+    prepare_worker()
+except ImportError:
+    pass
 try:
     import torch
     torch.set_num_threads(1)
