@@ -223,6 +223,21 @@ def test_synth_writes_each_kind_with_its_ground_truth(tmp_path, kind, extra, lab
         assert params["duplex"] == "DDDSU"
 
 
+def test_synth_reaches_td_lte_through_a_drawn_8_bit_receiver(tmp_path):
+    from rfclassify.io import open_recording
+
+    out = tmp_path / "tdd.sigmf-meta"
+    rf("synth", "lte", "--param", "duplex=TDD", "--param", "ul_dl_config=2",
+       "--param", "special_subframe_config=7", "--rate", "15.36e6", "--seconds", "0.01",
+       "--rx-param", "adc_bits=8", "--datatype", "ci8", "--out", str(out), check=True)  # fmt: skip
+    rec = open_recording(out)
+    params = json.loads(rec.annotations[0]["core:comment"])
+    assert params["subframe_types"] == "DSUDDDSUDD" and params["dwpts_symbols"] == 10
+    assert params["sdr"]["adc_bits"] == 8 and 0 < params["duty_cycle"] < 1
+    x = rec.read(0, rec.num_samples)
+    assert np.abs(x).max() > 0  # the level the receiver drew is above the 8-bit LSB
+
+
 def test_synth_refuses_a_bad_generator_parameter_in_one_line(tmp_path):
     proc = rf("synth", "lte", "--bandwidth", "7", "--out", str(tmp_path / "x.sigmf-meta"))
     assert proc.returncode == 1

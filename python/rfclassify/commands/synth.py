@@ -127,6 +127,22 @@ def register(verbs: argparse._SubParsersAction) -> None:
     chan.add_argument(
         "--cfo", type=finite_float, default=0.0, metavar="HZ", help="carrier offset error"
     )
+    rx = parser.add_argument_group("receiver (the SDR that records it; see docs/dataset.md)")
+    rx.add_argument(
+        "--receiver",
+        choices=["none", "drawn"],
+        default="none",
+        help="none: the synthetic signal as is; drawn: through a receiver drawn from the "
+        "recipe's ranges (filters, LO leak, spurs, AGC, ADC), as every dataset example is",
+    )
+    rx.add_argument(
+        "--rx-param",
+        type=_key_value,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a receiver field, the rest drawn (implies --receiver drawn), e.g. adc_bits=8",
+    )
     parser.add_argument(
         "--max-samples", type=positive_int, default=200_000_000, help=argparse.SUPPRESS
     )
@@ -262,6 +278,14 @@ def _scene(args: argparse.Namespace, parser: argparse.ArgumentParser):
     rate = args.rate or (None if args.signal in ("lte", "nr") else 15.36e6)
     _check_length(args, parser, rate or 122.88e6)
     try:
+        receiver = None
+        if args.receiver == "drawn" or args.rx_param:
+            import numpy as np
+
+            from ..signals.receiver import draw_receiver
+
+            rng = np.random.default_rng([args.seed, 1])  # not the render stream
+            receiver = draw_receiver(rng, given=dict(args.rx_param))
         scene = Scene(
             args.signal,
             args.seconds,
@@ -270,6 +294,7 @@ def _scene(args: argparse.Namespace, parser: argparse.ArgumentParser):
             snr_db=20.0 if args.snr is None else args.snr,
             channel=ChannelConfig(profile=args.channel, doppler_hz=args.doppler, cfo_hz=args.cfo),
             params=params,
+            receiver=receiver,
         )
         wave = render(scene, args.seed)
     except ValueError as exc:
