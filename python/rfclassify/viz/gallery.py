@@ -82,6 +82,9 @@ def gallery_panels() -> list[Panel]:
         Panel(f"LTE {bw:g} MHz", _scene("lte", None, bandwidth_mhz=bw))
         for bw in sorted(LTE_BANDWIDTHS)
     ]
+    title = "LTE 10 MHz TDD, UL/DL config 1, special 7"
+    tdd = {"bandwidth_mhz": 10.0, "duplex": "TDD", "ul_dl_config": 1, "special_subframe_config": 7}
+    panels.append(Panel(title, _scene("lte", None, **tdd)))
     for scs, bw, duplex, load, rate in NR_PANELS:
         name = "FDD" if duplex == "FDD" else f"TDD {duplex}"
         params = {"bandwidth_mhz": bw, "scs_khz": scs, "duplex": duplex, "load": load}
@@ -199,7 +202,7 @@ def render_gallery(path: Path | str, seed: int = 0, *, dpi: int = 100) -> list[P
         f"colour = power in dB below each panel's peak ({DYNAMIC_RANGE_DB:g} dB shown)",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0, 0, 0.93, 1))
+    fig.tight_layout(rect=(0, 0, 0.93, 1 - 0.6 / fig.get_figheight()))  # room for the title
     fig.colorbar(mesh, cax=fig.add_axes((0.94, 0.25, 0.012, 0.5)), label="dB re panel peak")
     save_palette_png(fig, out, dpi)
     plt.close(fig)
