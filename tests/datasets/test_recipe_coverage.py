@@ -105,6 +105,8 @@ def test_other_emitter_ranges_and_the_receiver_are_narrowed_in_the_recipe():
         ({"lte": {"special_subframe_config": [0, 10]}}, "lte.special_subframe_config"),
         ({"nr": {"ssb_period_ms": {"15": 1}}}, "nr.ssb_period_ms"),
         ({"nr": {"duplex": {"DDDX": 1}}}, "nr.duplex"),
+        # a guard interval the drawn FFT size forbids: refused at load, not mid-build
+        ({"other": {"params": {"dvbt2": {"guard": {"fixed": "19/256"}}}}}, "other.params.dvbt2"),
     ],
 )
 def test_bad_version_2_values_name_their_key(override, key):

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..signals.channel import PROFILES
 from ..signals.common import CLASSES
-from ..signals.draws import SpecError, check_ranges
+from ..signals.draws import SpecError, check_ranges, draw_params
 from ..signals.emitters import EMITTER_RANGES, EMITTERS
 from ..signals.lte import LTE_BANDWIDTHS
 from ..signals.nr import NR_BANDWIDTHS, SSB_PERIODS_MS, TRS_PERIODS_MS, NrConfig
@@ -134,6 +134,23 @@ def _check_ranges(table: Any, key: str, known: dict) -> None:
         raise RecipeError(str(exc)) from None
 
 
+def _check_narrowed(kind: str, ranges: dict, known: dict) -> None:
+    """A narrowed range must still give signals: a few draws rendered briefly, so that a
+    combination the standard forbids (a DVB-T2 guard interval the FFT size does not allow)
+    fails here, naming the key, rather than in the middle of a build."""
+    changed = {name: spec for name, spec in ranges.items() if spec != known.get(name)}
+    if not changed:
+        return
+    rng = np.random.default_rng(0)
+    for _ in range(8):
+        params = draw_params(changed, rng)
+        try:
+            EMITTERS[kind](1e-3, 1.92e6, rng, **params)
+        except (ValueError, TypeError) as exc:
+            keys = ", ".join(f"other.params.{kind}.{name}" for name in sorted(changed))
+            raise RecipeError(f"{keys}: {exc}") from None
+
+
 def _check_channel(recipe: dict) -> None:
     channel = recipe["channel"]
     _weights(recipe, "channel.profiles", list(PROFILES))
@@ -172,6 +189,7 @@ def validate(recipe: dict) -> None:
     _weights(recipe, "other.kinds", list(EMITTERS))
     for kind, known in EMITTER_RANGES.items():
         _check_ranges(recipe["other"]["params"][kind], f"other.params.{kind}", known)
+        _check_narrowed(kind, recipe["other"]["params"][kind], known)
     _check_channel(recipe)
     _check_ranges(recipe["receiver"], "receiver", RECEIVER_RANGES)
     rng = np.random.default_rng(0)
