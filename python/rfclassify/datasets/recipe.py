@@ -369,7 +369,7 @@ def _view(recipe: dict, rng: np.random.Generator, occupied: float) -> tuple[floa
     rates = sorted(recipe["capture_rates"])
     whole = [r for r in rates if occupied <= _EDGE * r <= recipe["max_zoom_out"] * occupied]
     whole = whole or [r for r in rates if occupied <= _EDGE * r][:1]
-    partial = [r for r in rates if r < occupied]
+    partial = [r for r in rates if _EDGE * r < occupied]  # no room to show it whole
     if partial and (not whole or rng.random() < recipe["partial_view"]):
         rate = float(rng.choice(partial))
         return rate, _uniform(rng, [-occupied / 2, occupied / 2])
@@ -390,8 +390,9 @@ def _carrier(recipe: dict, rng: np.random.Generator, kind: str) -> tuple[dict, f
     return params, rate, offset
 
 
-def _pair(recipe: dict, rng: np.random.Generator, kind: str, common: dict) -> Example:
-    """Primary ``kind`` and the other technology side by side in one capture."""
+def _pair(recipe: dict, rng: np.random.Generator, kind: str, common: dict) -> Example | None:
+    """Primary ``kind`` and the other technology side by side in one capture; None where the
+    recipe's narrowest carriers do not fit side by side at the drawn rate."""
     other = "nr" if kind == "lte" else "lte"
     rate = float(rng.choice([r for r in recipe["capture_rates"] if r >= PAIR_MIN_RATE]))
     room = _EDGE * rate
@@ -403,6 +404,8 @@ def _pair(recipe: dict, rng: np.random.Generator, kind: str, common: dict) -> Ex
         else:
             params[k] = _nr_params(recipe, rng, room / 2 / 1e6)
     occ = {k: occupied_bandwidth(k, params[k]) for k in params}
+    if sum(occ.values()) > room:
+        return None
     gap = _uniform(rng, [0.0, max(0.0, room - sum(occ.values())) / 2])
     span = sum(occ.values()) + gap
     shift = _uniform(rng, [-(room - span) / 2, (room - span) / 2]) if room > span else 0.0
@@ -470,7 +473,9 @@ def draw_example(recipe: dict, rng: np.random.Generator, duration_s: float = 0.0
     }
     # a pair needs a capture wide enough for two carriers side by side
     if rng.random() < recipe["pair"] and max(recipe["capture_rates"]) >= PAIR_MIN_RATE:
-        return _pair(recipe, rng, kind, common)
+        pair = _pair(recipe, rng, kind, common)
+        if pair is not None:
+            return pair
     params, rate, offset = _carrier(recipe, rng, kind)
     return Example(Scene(kind, capture_rate=rate, offset_hz=offset, params=params, **common))
 
