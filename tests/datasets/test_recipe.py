@@ -41,7 +41,7 @@ def test_carriers_fit_their_view_or_are_partial_views_centred_inside():
             continue
         occ = occupied_bandwidth(s.kind, s.params)
         assert s.capture_rate in recipe["capture_rates"]
-        if s.capture_rate < occ:
+        if 0.9 * s.capture_rate < occ:  # no room to show it whole (90 % usable)
             partial += 1
             assert abs(s.offset_hz) <= occ / 2  # the view's centre lies inside the carrier
         else:
