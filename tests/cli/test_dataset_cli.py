@@ -65,6 +65,14 @@ def test_recipe_prints_json_that_build_accepts_back(tmp_path):
     assert again["capture_rates"] == [1.92e6]
 
 
+def test_recipe_leaves_out_other_kinds_for_a_leave_one_kind_out_model():
+    recipe = json.loads(rf("dataset", "recipe", "--leave-out", "gsm", check=True).stdout)
+    kinds = recipe["other"]["kinds"]
+    assert kinds["gsm"] == 0 and all(w == 1 for k, w in kinds.items() if k != "gsm")
+    bad = rf("dataset", "recipe", "--leave-out", "umts")
+    assert bad.returncode != 0 and "not an Other kind" in bad.stderr
+
+
 def test_preview_draws_a_png(dataset, tmp_path):
     from matplotlib.image import imread
 

@@ -48,6 +48,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
         ),
     )
     recipe.add_argument("--config", type=Path, metavar="FILE", help="JSON or TOML overrides")
+    recipe.add_argument(
+        "--leave-out",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="drop an Other emitter (weight 0), for a leave-one-kind-out model that the suite's "
+        "other_KIND set then tests on a kind it never saw; repeatable",
+    )
     recipe.set_defaults(run=_recipe)
 
     preview = actions.add_parser(
@@ -186,10 +194,16 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _recipe(args: argparse.Namespace) -> int:
-    from ..datasets.recipe import RecipeError, load_recipe
+    from ..datasets.recipe import RecipeError, load_recipe, resolve_recipe
 
     try:
         recipe = load_recipe(args.config)
+        kinds = recipe["other"]["kinds"]
+        for kind in args.leave_out:
+            if kind not in kinds:
+                raise RecipeError(f"--leave-out {kind}: not an Other kind ({', '.join(kinds)})")
+            kinds[kind] = 0.0
+        recipe = resolve_recipe(recipe)  # e.g. refuses leaving every kind out
     except RecipeError as exc:
         raise RfclassifyError(str(exc)) from None
     print(json.dumps(recipe, indent=2))
