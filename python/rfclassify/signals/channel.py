@@ -14,6 +14,7 @@ front end add, in the order a receiver meets them:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -407,7 +408,9 @@ def image_rejection_db(gain_db: float, phase_deg: float) -> float:
     )
 
 
-def sample_rate_offset(x: np.ndarray, ppm: float) -> np.ndarray:
+def sample_rate_offset(
+    x: np.ndarray, ppm: float, spectral: Callable[[np.ndarray], None] | None = None
+) -> np.ndarray:
     """Resample as an ADC clocked ``ppm`` fast: round(n (1 + ppm 1e-6)) samples.
 
     Output sample m is x at input time m / (1 + ppm 1e-6), by the Fourier method (zero-pad or
@@ -415,12 +418,13 @@ def sample_rate_offset(x: np.ndarray, ppm: float) -> np.ndarray:
     whose response near Nyquist would pulse as the fraction sweeps 0..1 every 1e6 / ppm
     samples. ``placement.time_scale`` pads to FFT lengths pocketfft does fast (an arbitrary
     length falls to Bluestein's algorithm, 5-8 times slower) that keep the time axis within
-    0.02 sample of the exact one; see there.
+    0.02 sample of the exact one; see there. ``spectral`` goes to ``time_scale`` (not called
+    when the slip is too small to resample).
     """
     ratio = 1 + ppm * 1e-6
     if x.size * abs(ppm) * 1e-6 <= 0.02:  # the clock slips less than 0.02 sample in all
         return x
-    return time_scale(x, ratio, round(x.size * ratio))
+    return time_scale(x, ratio, round(x.size * ratio), spectral)
 
 
 def _own_noise_clock(x: np.ndarray, ppm: float) -> np.ndarray:
@@ -437,11 +441,19 @@ def _own_noise_clock(x: np.ndarray, ppm: float) -> np.ndarray:
     return np.concatenate([x, x[: out_n - x.size]])
 
 
-def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Generator) -> Waveform:
+def apply_channel(
+    waveform: Waveform,
+    config: ChannelConfig,
+    rng: np.random.Generator,
+    spectral: Callable[[np.ndarray, float | None], dict[str, Any]] | None = None,
+) -> Waveform:
     """``waveform`` as a receiver sees it through ``config``; label kept, config in ``params``.
 
     The SNR is set against the received signal power (after fading), while the emitter is on:
     a bursty emitter's ``params["duty_cycle"]`` divides the mean power. complex64 throughout.
+    ``spectral(spectrum, noise_power)``, when the sample-rate offset resamples by the Fourier
+    method, acts on the output's spectrum there and its record goes to
+    ``params["receiver_spectrum"]`` (the SDR's filters and lines at no FFT of their own).
     """
     fs = waveform.sample_rate
     x = multipath(
@@ -473,11 +485,18 @@ def apply_channel(waveform: Waveform, config: ChannelConfig, rng: np.random.Gene
         level = np.float32(np.sqrt(mean_power(x) / 2) * 10 ** (config.clip_db / 20))
         np.clip(x.real, -level, level, out=x.real)
         np.clip(x.imag, -level, level, out=x.imag)
+    shaped: dict[str, Any] = {}
     if waveform.label == "Noise":
         x = _own_noise_clock(x, config.sro_ppm)
-    else:
+    elif spectral is None:
         x = sample_rate_offset(x, config.sro_ppm)
+    else:
+        x = sample_rate_offset(
+            x, config.sro_ppm, lambda spectrum: shaped.update(spectral(spectrum, noise_power))
+        )
     params = {**waveform.params, "channel": config.to_dict()}
+    if shaped:
+        params["receiver_spectrum"] = shaped
     if noise_power is not None:  # what a receiver after this sets its lines against
         params["noise_power"] = noise_power
     return replace(waveform, samples=np.asarray(x, np.complex64), params=params)

@@ -10,6 +10,7 @@ shift before down-sampling (the down-sampler's filter then cuts the view out of 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
@@ -284,7 +285,12 @@ def _bridge(x: np.ndarray, length: int) -> np.ndarray:
     return tail * (1 - fade) + head * fade
 
 
-def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
+def time_scale(
+    samples: np.ndarray,
+    ratio: float,
+    out_n: int,
+    spectral: Callable[[np.ndarray], None] | None = None,
+) -> np.ndarray:
     """``samples`` read at input times m / ``ratio``, m < ``out_n``: band-limited (Fourier)
     interpolation, complex64 (zeros past the input's end).
 
@@ -292,7 +298,9 @@ def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
     a fast FFT length too and keeps the time axis within 0.02 sample of the exact one by output
     ``out_n``; where no such pair exists (short inputs) N = n and M = round(n ratio), both as
     they come: the result is the same, only slower. A ratio below 1 cuts the spectrum's edges.
-    Long transforms go in four steps (``_four_step``).
+    Long transforms go in four steps (``_four_step``). ``spectral`` (optional) acts in place on
+    the output's spectrum (length M, bin order, at the output rate) before the inverse
+    transform: a later filter applied there costs no FFT of its own.
     """
     x = np.asarray(samples, dtype=np.complex64)
     pair = _fast_pair(x.size, ratio, out_n) if x.size >= 4 * _MIN_BRIDGE else None
@@ -304,6 +312,8 @@ def time_scale(samples: np.ndarray, ratio: float, out_n: int) -> np.ndarray:
     _copy_bins(scaled, 0, spectrum, 0, (keep + 1) // 2)
     _copy_bins(scaled, big_m - keep // 2, spectrum, big_n - keep // 2, keep // 2)
     scaled *= np.float32(big_m / big_n)
+    if spectral is not None:
+        spectral(scaled)
     y = _four_step(scaled, 1).reshape(-1)[:out_n]
     return y if y.size == out_n else np.concatenate([y, np.zeros(out_n - y.size, y.dtype)])
 

@@ -304,6 +304,22 @@ def _sizes(n: int) -> tuple[int, int]:
     return sfft.next_fast_len(-(-n // r)), r
 
 
+def _apply_response(spec: np.ndarray, config: ReceiverConfig) -> None:
+    """``spec`` (any length, bin order) times the response: computed at every R-th bin (about
+    ``_GRID`` points), linear between them; the last partial block leads back to bin 0."""
+    nfft = spec.size
+    r = 1 << max(0, (nfft // _GRID).bit_length() - 1)
+    g = nfft // r
+    f = np.arange(g + 1) * r / nfft
+    h = _response(config, np.where(f >= 0.5, f - 1, f)).astype(np.float32)
+    w = np.arange(r, dtype=np.float32) / r
+    spec[: g * r].reshape(g, r)[...] *= h[:-1, None] + (h[1:] - h[:-1])[:, None] * w[None, :]
+    tail = nfft - g * r
+    if tail:
+        w = np.arange(tail, dtype=np.float32) / tail
+        spec[g * r :] *= h[g] + (h[0] - h[g]) * w
+
+
 def _estimate_noise_power(spectrum: np.ndarray, n: int) -> float:
     """Per-sample white noise power: a low quantile of (up to) 64-bin power means, unbiased.
 
@@ -323,72 +339,70 @@ def _bin(f: float, nfft: int) -> int:
     return round(f * nfft) % nfft
 
 
-def apply_receiver(
-    samples: np.ndarray,
+def needs_spectrum(config: ReceiverConfig) -> bool:
+    """Whether the receiver acts in the frequency domain (filters, floor, 1/f, lines)."""
+    c = config
+    shaped = c.filter_shape != "none" or c.bb_filter or c.floor_tilt_db or c.floor_ripple_db
+    return bool(shaped or c.flicker or c.lo_leak or c.spur_freqs)
+
+
+def shape_spectrum(
+    spec: np.ndarray,
+    n: int,
     sample_rate: float,
     config: ReceiverConfig,
     rng: np.random.Generator,
-    noise_power: float | None = None,
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """What the receiver records of ``samples`` (see the module docstring for the order).
+    noise_power: float | None,
+) -> dict[str, Any]:
+    """Steps 2-4 on ``spec``, the DFT (any length >= ``n``, bin order) of ``n`` samples, in place:
+    the 1/f rise, the zero-phase response, the LO leakage and spurs. Returns what it applied.
 
-    ``noise_power`` is the per-sample power of the white thermal noise in ``samples`` (the
-    lines and the 1/f rise are set against it); None: estimated from the input's spectrum,
-    which overestimates it under a signal filling > 90 % of the band or bursting. Returns
-    complex64 of the input's length (full-scale units when ``level_dbfs`` is set) and the
-    JSON-ready record of what was applied, with the measured clipping fraction.
+    Exposed so that a stage that already holds the spectrum (the sample-rate offset's Fourier
+    resampling) applies the receiver there instead of paying two more long FFTs.
     """
-    x = np.asarray(samples, np.complex64)
-    n = x.size
     c = config
-    params: dict[str, Any] = {**c.to_dict(), "lo_freq_hz": None, "spur_freqs_hz": [], "fft_len": 0}
-    shaped = c.filter_shape != "none" or c.bb_filter or c.floor_tilt_db or c.floor_ripple_db
-    lines = c.lo_leak or bool(c.spur_freqs)
-    needs_noise = c.flicker or lines
-    estimated = noise_power is None and needs_noise and n > 0
-    if (shaped or needs_noise) and n:
-        g, r = _sizes(n)
-        nfft = params["fft_len"] = g * r
-        spec = sfft.fft(x, nfft, workers=1)
-        if estimated:
-            noise_power = _estimate_noise_power(spec, n)
-        noise_power = float(noise_power or 0.0)
-        if c.flicker:
-            kmax = min(int(_FLICKER_SPAN * c.flicker_corner * nfft), nfft // 2 - 1)
-            k = np.arange(-kmax, kmax + 1)
-            corner = c.flicker_corner * nfft  # in bins
-            ratio = np.minimum(corner / np.maximum(np.abs(k), 1e-9), _FLICKER_CAP)
-            ratio = np.maximum(ratio - 1 / _FLICKER_SPAN, 0)
-            scale = np.sqrt(nfft * noise_power * ratio / 2)
-            z = rng.standard_normal((2, k.size), dtype=np.float32)
-            spec[k % nfft] += (scale * (z[0] + 1j * z[1])).astype(np.complex64)
-        if shaped:
-            starts = np.fft.fftfreq(g)  # the first bin of each block of r, FFT order
-            h = _response(c, starts).astype(np.float32)
-            h1 = np.roll(h, -1)
-            w = np.arange(r, dtype=np.float32) / r
-            spec.reshape(g, r)[...] *= h[:, None] + (h1 - h)[:, None] * w[None, :]
-        if c.lo_leak:
-            amp = math.sqrt(noise_power * 10 ** (c.lo_leak_dbc / 10)) * nfft
-            # a sinusoidal wander of the phase, beta sin(...): Bessel lines c cycles apart
-            beta = c.lo_wander * nfft / c.lo_wander_cycles
-            half = int(beta + 10 * beta ** (1 / 3) + 10)
-            m = np.arange(-half, half + 1)
-            theta, psi = rng.uniform(0, 2 * np.pi, 2)
-            lines_m = amp * special.jv(m, beta) * np.exp(1j * (theta + m * psi))
-            k0 = _bin(c.lo_offset, nfft)
-            np.add.at(spec, (k0 + m * c.lo_wander_cycles) % nfft, lines_m.astype(np.complex64))
-            params["lo_freq_hz"] = (k0 / nfft - (k0 >= nfft / 2)) * sample_rate
-        spur_hz = []
-        for f, db in zip(c.spur_freqs, c.spur_dbs, strict=True):
-            amp = math.sqrt(noise_power * 10 ** (db / 10) / SPUR_REF_BINS) * nfft
-            k = _bin(f, nfft)
-            spec[k] += amp * np.exp(1j * rng.uniform(0, 2 * np.pi))
-            spur_hz.append((k / nfft - (k >= nfft / 2)) * sample_rate)
-        params["spur_freqs_hz"] = spur_hz
-        y = sfft.ifft(spec, workers=1, overwrite_x=True)[:n]
-    else:
-        y = x.copy()
+    nfft = spec.size
+    params: dict[str, Any] = {"lo_freq_hz": None, "spur_freqs_hz": [], "fft_len": nfft}
+    estimated = noise_power is None and (c.flicker or c.lo_leak or bool(c.spur_freqs))
+    if estimated:
+        noise_power = _estimate_noise_power(spec, n)
+    noise_power = float(noise_power or 0.0)
+    if c.flicker:
+        kmax = min(int(_FLICKER_SPAN * c.flicker_corner * nfft), nfft // 2 - 1)
+        k = np.arange(-kmax, kmax + 1)
+        corner = c.flicker_corner * nfft  # in bins
+        ratio = np.minimum(corner / np.maximum(np.abs(k), 1e-9), _FLICKER_CAP)
+        ratio = np.maximum(ratio - 1 / _FLICKER_SPAN, 0)
+        scale = np.sqrt(nfft * noise_power * ratio / 2)
+        z = rng.standard_normal((2, k.size), dtype=np.float32)
+        spec[k % nfft] += (scale * (z[0] + 1j * z[1])).astype(np.complex64)
+    if c.filter_shape != "none" or c.bb_filter or c.floor_tilt_db or c.floor_ripple_db:
+        _apply_response(spec, c)
+    if c.lo_leak:
+        amp = math.sqrt(noise_power * 10 ** (c.lo_leak_dbc / 10)) * nfft
+        # a sinusoidal wander of the phase, beta sin(...): Bessel lines c cycles apart
+        beta = c.lo_wander * nfft / c.lo_wander_cycles
+        half = int(beta + 10 * beta ** (1 / 3) + 10)
+        m = np.arange(-half, half + 1)
+        theta, psi = rng.uniform(0, 2 * np.pi, 2)
+        lines_m = amp * special.jv(m, beta) * np.exp(1j * (theta + m * psi))
+        k0 = _bin(c.lo_offset, nfft)
+        np.add.at(spec, (k0 + m * c.lo_wander_cycles) % nfft, lines_m.astype(np.complex64))
+        params["lo_freq_hz"] = (k0 / nfft - (k0 >= nfft / 2)) * sample_rate
+    for f, db in zip(c.spur_freqs, c.spur_dbs, strict=True):
+        amp = math.sqrt(noise_power * 10 ** (db / 10) / SPUR_REF_BINS) * nfft
+        k = _bin(f, nfft)
+        spec[k] += amp * np.exp(1j * rng.uniform(0, 2 * np.pi))
+        params["spur_freqs_hz"].append((k / nfft - (k >= nfft / 2)) * sample_rate)
+    params["noise_power"] = noise_power if not estimated or n else None
+    params["noise_power_estimated"] = bool(estimated)
+    return params
+
+
+def digitise(y: np.ndarray, config: ReceiverConfig) -> dict[str, Any]:
+    """Steps 6-8 on ``y`` (complex64, in place): the AGC step, the level, the ADC."""
+    c = config
+    n = y.size
     at = round(c.agc_step_at * n) if c.agc_step_db else n
     gain = 10 ** (c.agc_step_db / 20)
     scale = 1.0
@@ -410,12 +424,46 @@ def apply_receiver(
             np.maximum(v, -lsb, out=v)
         v *= np.float32(1 / lsb)
     out_power = np.vdot(y, y).real / max(n, 1)
-    params |= {
-        "noise_power": None if noise_power is None else float(noise_power),
-        "noise_power_estimated": estimated,
+    return {
         "agc_step_sample": at if c.agc_step_db else None,
         "level_gain_db": 20 * math.log10(scale),
         "clip_fraction": clipped / max(2 * n, 1),
         "rms_dbfs": 10 * math.log10(out_power) if out_power > 0 else None,
     }
-    return y.astype(np.complex64, copy=False), params
+
+
+def apply_receiver(
+    samples: np.ndarray,
+    sample_rate: float,
+    config: ReceiverConfig,
+    rng: np.random.Generator,
+    noise_power: float | None = None,
+    shaped: dict[str, Any] | None = None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """What the receiver records of ``samples`` (see the module docstring for the order).
+
+    ``noise_power`` is the per-sample power of the white thermal noise in ``samples`` (the
+    lines and the 1/f rise are set against it); None: estimated from the input's spectrum,
+    which overestimates it under a signal filling > 90 % of the band or bursting. ``shaped``:
+    the record of ``shape_spectrum`` when the caller already applied it (then only the AGC,
+    level and ADC remain). Returns complex64 of the input's length (full-scale units when
+    ``level_dbfs`` is set) and the JSON-ready record of what was applied, with the measured
+    clipping fraction.
+    """
+    x = np.asarray(samples, np.complex64)
+    n = x.size
+    params: dict[str, Any] = {**config.to_dict(), "lo_freq_hz": None, "spur_freqs_hz": [],
+                              "fft_len": 0, "noise_power": noise_power,
+                              "noise_power_estimated": False}  # fmt: skip
+    if shaped is not None:
+        params |= shaped
+        y = x.copy()
+    elif needs_spectrum(config) and n:
+        g, r = _sizes(n)
+        spec = sfft.fft(x, g * r, workers=1)
+        params |= shape_spectrum(spec, n, sample_rate, config, rng, noise_power)
+        y = sfft.ifft(spec, workers=1, overwrite_x=True)[:n]
+    else:
+        y = x.copy()
+    params |= digitise(y, config)
+    return y, params

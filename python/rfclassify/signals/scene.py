@@ -24,7 +24,7 @@ from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
 from .other import receiver_noise
 from .placement import combine, place
-from .receiver import ReceiverConfig, apply_receiver
+from .receiver import ReceiverConfig, apply_receiver, needs_spectrum, shape_spectrum
 
 KIND_LABELS: dict[str, str] = {
     "lte": "LTE",
@@ -162,13 +162,27 @@ def _describe(wave: Waveform, scene: Scene) -> Waveform:
     return wave
 
 
+def _spectral(scene: Scene, rate: float, rng: np.random.Generator, known: float | None = None):
+    """The receiver's frequency-domain stage, for ``apply_channel`` to run inside the
+    sample-rate offset's resampling (None: no receiver, or nothing to do there). ``known``:
+    the thermal noise power where the caller added the noise itself (a pair)."""
+    receiver = scene.receiver
+    if receiver is None or not needs_spectrum(receiver):
+        return None
+    return lambda spectrum, noise_power: shape_spectrum(
+        spectrum, spectrum.size, rate, receiver, rng, noise_power if known is None else known
+    )
+
+
 def _record(wave: Waveform, scene: Scene, rng: np.random.Generator) -> Waveform:
-    """The SDR's own stage, last: what the ADC stores of the noisy, impaired signal."""
+    """The SDR's own stage, last: what the ADC stores of the noisy, impaired signal (its
+    filters and lines already applied where the sample-rate offset held the spectrum)."""
     noise_power = wave.params.pop("noise_power", None)
+    shaped = wave.params.pop("receiver_spectrum", None)
     if scene.receiver is None:
         return wave
     samples, record = apply_receiver(
-        wave.samples, wave.sample_rate, scene.receiver, rng, noise_power
+        wave.samples, wave.sample_rate, scene.receiver, rng, noise_power, shaped
     )
     wave.params["sdr"] = record
     return dataclasses.replace(wave, samples=samples)
@@ -185,7 +199,8 @@ def render(scene: Scene, rng: np.random.Generator | int | None = None) -> Wavefo
         wave = apply_channel(wave, dataclasses.replace(receiver, snr_db=None), rng)
         wave.params["noise_power"] = 1.0  # receiver_noise has unit power
     else:
-        wave = apply_channel(transmit(scene, rng), receiver, rng)
+        wave = transmit(scene, rng)
+        wave = apply_channel(wave, receiver, rng, _spectral(scene, wave.sample_rate, rng))
     wave.params["receiver"] = wave.params.pop("channel")
     return _describe(_record(wave, scene, rng), scene)
 
@@ -222,7 +237,7 @@ def render_pair(
         mixed = add_awgn(mixed, primary.snr_db, first.occupied_bandwidth, rate, rng, 1 / duty)
     wave = dataclasses.replace(first, samples=mixed.astype(np.complex64))
     receiver = dataclasses.replace(receiver, snr_db=None)
-    wave = apply_channel(wave, receiver, rng)
+    wave = apply_channel(wave, receiver, rng, _spectral(primary, rate, rng, noise_power))
     receiver_dict = wave.params.pop("channel")
     receiver_dict["snr_db"] = primary.snr_db
     wave.params["receiver"] = receiver_dict
