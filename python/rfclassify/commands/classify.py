@@ -5,13 +5,13 @@ gets exactly the windows, labels and records the GNU Radio block would tag on th
 and none is skipped. It is read in bounded chunks: memory does not grow with the file. SigMF
 captures play the part of an SDR's tags (SigMF v1.2 §Captures): ``core:datetime`` anchors the
 records' ``time`` as an ``rx_time`` tag would, and ``core:frequency`` sets ``center_freq`` as
-``rx_freq`` does (a new frequency restarts windowing, so no window straddles a retune).
+``rx_freq`` does (a new frequency restarts windowing, so no window straddles a retune). The
+captures are read by ``inference.recording``, which also cuts the evaluation suite's windows.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -128,36 +128,6 @@ def _open(args: argparse.Namespace, parser: argparse.ArgumentParser):
     return open_raw(path, args.rate, args.dtype, args.center_freq)
 
 
-def _posix(text: object) -> float | None:
-    """SigMF ``core:datetime`` as POSIX seconds (None when absent or malformed)."""
-    from ..io.records import epoch_from_iso, is_iso_utc
-
-    return epoch_from_iso(text) if is_iso_utc(text) else None
-
-
-def _segments(rec, center_override: float | None, warn) -> list[tuple[int, int, object, object]]:
-    """``(first, stop, center_freq, posix)`` per SigMF capture, in data-file sample indices."""
-    marks = []
-    for cap in rec.captures or [{}]:
-        first = int(cap.get("core:sample_start", rec.offset)) - rec.offset
-        freq = cap.get("core:frequency") if center_override is None else center_override
-        if freq is not None and not (isinstance(freq, (int, float)) and math.isfinite(freq)):
-            warn(f"capture at {first}: ignoring core:frequency {freq!r}")
-            freq = None
-        stamp = cap.get("core:datetime")
-        posix = _posix(stamp)
-        if stamp is not None and posix is None:
-            warn(f"capture at {first}: core:datetime {stamp!r:.40} is not ISO-8601 UTC; ignored")
-        marks.append((min(max(first, 0), rec.num_samples), freq, posix))
-    marks[0] = (0, *marks[0][1:])  # the windower starts at sample 0
-    out = []
-    for i, (first, freq, posix) in enumerate(marks):
-        stop = marks[i + 1][0] if i + 1 < len(marks) else rec.num_samples
-        if stop > first:
-            out.append((first, stop, freq, posix))
-    return out
-
-
 class _Tally:
     """Counts per label and their summed confidence: the summary without keeping records."""
 
@@ -236,7 +206,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tqdm import tqdm
 
-    from ..inference import DEFAULT_MODEL, Classifier
+    from ..inference import DEFAULT_MODEL, Classifier, recording_segments
     from ..inference.stream import StreamClassifier
 
     rec = _open(args, parser)
@@ -246,7 +216,7 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if not args.quiet:
             print(f"rfclassify classify: warning: {text}", file=sys.stderr)
 
-    segments = _segments(rec, args.center_freq, warn)
+    segments = recording_segments(rec, args.center_freq, warn)
     threads = args.threads or min(8, len(os.sched_getaffinity(0)))
     engine = Classifier(
         args.model or DEFAULT_MODEL,
@@ -318,7 +288,9 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _replay(stream, rec, segments, emit, header, advance, max_batch: int) -> tuple[dict, int]:
     """Push the recording through ``stream`` chunk by chunk, captures applied as SDR tags would
     be; ``emit`` gets the records in stream order. Returns the counters and partial windows."""
-    chunk = max(stream.window * max_batch, 1 << 18)
+    from ..inference.recording import chunk_length
+
+    chunk = chunk_length(stream.window, max_batch)
     stream.start()
     try:
         for index, (first, stop, freq, posix) in enumerate(segments):

@@ -10,9 +10,9 @@ generalisation (issue 19) also needs files. Two kinds, both plain SigMF read by 
   annotation's ``core:label``, as that folder's README describes.
 
 ``score_recordings`` classifies each file as ``rfclassify classify`` does: the model's
-``Classifier`` (its own frontend), contiguous ``StreamWindower`` windows from sample 0, restarted
-at a retune (a SigMF capture with a new ``core:frequency``), and all-zero or non-finite windows
-refused (``screening``), never labelled. No GNU Radio here.
+``Classifier`` (its own frontend), its windows (``inference.recording``: contiguous from sample 0,
+restarted at a retune, a SigMF capture with a new ``core:frequency``), and all-zero or
+non-finite windows refused (``screening``), never labelled. No GNU Radio here.
 """
 
 from __future__ import annotations
@@ -200,38 +200,12 @@ def index_real_captures(
     return entries
 
 
-def _spans(rec) -> list[tuple[int, int]]:
-    """Sample spans windowed independently: a capture with a new ``core:frequency`` restarts
-    windowing (as ``rfclassify classify`` replays it through ``rx_freq``)."""
-    starts, current = [0], None
-    for cap in rec.captures:
-        first = min(
-            max(int(cap.get("core:sample_start", rec.offset)) - rec.offset, 0), rec.num_samples
-        )
-        freq = cap.get("core:frequency")
-        if not isinstance(freq, (int, float)) or not math.isfinite(freq):
-            continue
-        if current is not None and freq != current and first > starts[-1]:
-            starts.append(first)
-        current = freq
-    return list(zip(starts, [*starts[1:], rec.num_samples], strict=True))
-
-
-def _windows(rec, window: int):
-    """Every window ``rfclassify classify`` would cut from ``rec``, in order."""
-    from ..inference import StreamWindower
-
-    for first, stop in _spans(rec):
-        windower = StreamWindower(window, start=first)
-        for pos, samples in rec.chunks(max(window * _BATCH, 1 << 18), first, stop):
-            for _, w in windower.push(samples, pos):
-                yield w
-
-
 def _window_labels(engine, rec, window: int, max_windows: int | None) -> tuple[list[str], Any]:
     """The label of every window of ``rec`` (``INVALID`` where the engine refuses one), and
     the class probabilities summed over the classified windows."""
-    windows = islice(_windows(rec, window), max_windows)
+    from ..inference import recording_windows
+
+    windows = (samples for _, samples, _ in islice(recording_windows(rec, window), max_windows))
     labels: list[str] = []
     total = np.zeros(len(engine.classes))
     while batch := list(islice(windows, _BATCH)):

@@ -5,6 +5,7 @@ use this engine.
 """
 
 from .engine import Classifier, softmax
+from .recording import Segment, recording_segments, recording_windows
 from .resolve import DEFAULT_MODEL, resolve_model, shipped_models
 from .windowing import StreamWindower
 from .worker import Arriving, Done, InferenceWorker, Job
@@ -16,7 +17,10 @@ __all__ = [
     "Done",
     "InferenceWorker",
     "Job",
+    "Segment",
     "StreamWindower",
+    "recording_segments",
+    "recording_windows",
     "resolve_model",
     "shipped_models",
     "softmax",
