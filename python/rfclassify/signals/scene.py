@@ -32,6 +32,7 @@ KIND_LABELS: dict[str, str] = {
     "noise": "Noise",
     **{kind: "Other" for kind in EMITTERS},
 }
+SETTLE_S = 0.5e-3  # >> the longest delay spread (10 us) and resampling filter (~10 us)
 _PROPAGATION = ("profile", "doppler_hz", "delay_spread_s", "cfo_hz")
 # Bumped whenever a seed would render different samples: a dataset records it with its seed.
 # 2: hard-negative emitters, AGC steps and ADC clipping; 3: TD-LTE, NR sync raster and idle
@@ -131,12 +132,17 @@ def _drop_lead(wave: Waveform, lead_s: float, duration_s: float) -> Waveform:
 def transmit(scene: Scene, rng: np.random.Generator) -> Waveform:
     """Emitter -> propagation -> placement at the capture rate, cut to the recorded span.
 
-    The lead is dropped only after propagation and resampling, so the multipath and the
-    resampling filters have settled before the first recorded sample.
+    All of the lead but ``SETTLE_S`` is dropped before propagation (it would only cost time);
+    the rest after propagation and resampling, so that the multipath and the resampling
+    filters have settled before the first recorded sample.
     """
     wave = emit(scene, rng)
     propagation, _ = _split_channel(scene)
     lead = wave.params.pop("lead_s")
+    early = round(max(0.0, lead - SETTLE_S) * wave.sample_rate)
+    if early:
+        lead -= early / wave.sample_rate
+        wave = dataclasses.replace(wave, samples=wave.samples[early:])
     wave = apply_channel(wave, propagation, rng)
     wave.params["propagation"] = wave.params.pop("channel")
     rate = scene.capture_rate or wave.sample_rate
