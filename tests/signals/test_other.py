@@ -5,13 +5,13 @@ import pytest
 from emitter_checks import occupied_bandwidth, psd
 from scipy import signal
 
+from rfclassify.signals.emitters import emitter_signal as other_signal
 from rfclassify.signals.other import (
     OTHER_KINDS,
     cw_tones,
     dvbt_like,
     fm_broadcast,
     frequency_hopper,
-    other_signal,
     receiver_noise,
     wifi_ofdm,
 )
@@ -178,8 +178,8 @@ def test_same_seed_same_signal(kind):
 
 def test_unknown_kind_and_bad_arguments_are_refused():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="unknown kind"):
-        other_signal("radar", 0.01, 1e6, rng)
+    with pytest.raises(ValueError, match="unknown emitter"):
+        other_signal("umts_typo", 0.01, 1e6, rng)
     with pytest.raises(ValueError, match="duration_s"):
         other_signal("cw_tones", 0.0, 1e6, rng)
     with pytest.raises(ValueError, match="mode"):

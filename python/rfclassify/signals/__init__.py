@@ -11,7 +11,7 @@ from .common import CLASSES, Waveform
 from .emitters import EMITTERS, emitter_signal
 from .lte import LteConfig, lte_downlink
 from .nr import NrConfig, nr_downlink
-from .other import OTHER_KINDS, other_signal, receiver_noise
+from .other import OTHER_KINDS, receiver_noise
 from .placement import place
 from .scene import GENERATOR_VERSION, KIND_LABELS, Scene, render, render_pair
 from .testpattern import Component, test_pattern
@@ -39,3 +39,5 @@ __all__ = [
     "render_pair",
     "test_pattern",
 ]
+
+other_signal = emitter_signal  # the name of the first dispatcher, kept for callers of it

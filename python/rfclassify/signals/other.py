@@ -427,12 +427,3 @@ OTHER_KINDS: dict[str, Callable[..., Waveform]] = {
     "narrowband_carrier": narrowband_carrier,
     "spur_comb": spur_comb,
 }
-
-
-def other_signal(
-    kind: str, duration_s: float, sample_rate: float, rng: np.random.Generator, **params: Any
-) -> Waveform:
-    """One "Other" emitter by name (see ``OTHER_KINDS``)."""
-    if kind not in OTHER_KINDS:
-        raise ValueError(f"unknown kind {kind!r}; use one of {sorted(OTHER_KINDS)}")
-    return OTHER_KINDS[kind](duration_s, sample_rate, rng, **params)
