@@ -60,6 +60,11 @@ def test_eval_scores_a_shipped_model_on_every_set_and_judges_the_targets(suite, 
     assert list(rows) == SETS.split(",")
     assert rows["held_out"]["count"] == 24 and 0 <= rows["held_out"]["accuracy"] <= 1
     assert set(rows["other_gsm"]["by_kind"]) == {"gsm"}
+    # per-class recall: every class of the held-out set; a one-class set's equals its accuracy
+    assert set(rows["held_out"]["recall"]) == {"LTE", "NR", "Noise", "Other"}
+    assert rows["other_gsm"]["recall"]["Other"] == rows["other_gsm"]["accuracy"]
+    assert rows["other_gsm"]["recall"]["LTE"] is None
+    assert rows["noise_battery"]["recall"]["Noise"] == rows["noise_battery"]["accuracy"]
     assert rows["noise_battery"]["windows"] > 0 and rows["noise_battery"]["noise_fraction"] >= 0
     judged = [t for t in result["targets"] if t["met"] is not None]
     assert result["targets_judged"] == len(judged) >= 5

@@ -136,16 +136,20 @@ def _pct(value: float | None) -> str:
 def print_suite(result: dict) -> None:
     """The suite as one table (accuracies in %), then the targets that were missed."""
     print(f"{result['model']} on the suite {result['suite']} (seed {result['suite_seed']})")
-    head = ("set", "group", "n", "all", ">=10dB", "0dB", "-5dB", "F1>=0", "FA>=0")
+    head = ("set", "group", "n", "all", ">=10dB", "0dB", "-5dB", "F1>=0", "FA>=0", "LTE", "NR",
+            "Noise", "Other")  # fmt: skip
     print(f"  {head[0]:<24} {head[1]:<13} {head[2]:>6}" + "".join(f" {h:>7}" for h in head[3:]))
     for r in result["sets"]:
         n = r.get("count", r.get("windows"))
         cells = (r["accuracy"], r.get("accuracy_snr_ge_10"), r.get("accuracy_snr_0"),
                  r.get("accuracy_snr_-5"), r.get("macro_f1_snr_ge_0"),
                  r.get("false_carrier_rate_snr_ge_0", r.get("false_alarm_fraction")))  # fmt: skip
+        recall = r.get("recall", {})
+        cells += tuple(recall.get(name) for name in head[9:])
         row = "".join(f" {_pct(c):>7}" for c in cells)
         print(f"  {r['name']:<24} {r['group']:<13} {n:>6}{row}")
-    print("  (n: examples, or windows of the recordings; FA: Noise/Other called LTE or NR)")
+    print("  (n: examples, or windows of the recordings; FA: Noise/Other called LTE or NR;")
+    print("   LTE..Other: recall of each class, % of its examples or windows called it)")
     for r in result["sets"]:
         files = r.get("files", [])
         if r["group"] != "real":  # the battery's many files: only the count of those missed

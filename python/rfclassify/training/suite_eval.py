@@ -18,6 +18,7 @@ from ..datasets.dataset import SpectrogramDataset
 from ..datasets.suite import load_suite
 from ..datasets.suite_recordings import score_recordings, summarise_recordings
 from ..errors import RfclassifyError
+from ..signals.common import CLASSES
 from .evaluate import Predictor, evaluate
 from .release import headline
 
@@ -48,6 +49,9 @@ def _dataset_row(predictor: Predictor, path: Path, batch: int, progress: bool) -
     return {
         "count": result["count"],
         "accuracy": result["accuracy"],
+        "recall": {
+            name: (c["recall"] if c["support"] else None) for name, c in result["per_class"].items()
+        },
         **figures,
         "by_kind": {k: v["accuracy"] for k, v in result["slices"].get("kind", {}).items()},
         "confusion": result["confusion"],
@@ -58,8 +62,10 @@ def _recordings_row(classifier: Any, root: Path, index: Path, max_windows: int |
     data = json.loads(index.read_text())
     entries = data["recordings"] if isinstance(data, dict) else data
     rows = score_recordings(classifier, entries, root, max_windows)
-    total = summarise_recordings(rows)["all"]
+    by_label = summarise_recordings(rows)
+    total = by_label["all"]
     return {
+        "recall": {k: v["window_accuracy"] for k, v in by_label.items() if k in CLASSES},
         "recordings": total["recordings"],
         "scored": total["scored"],
         "passed": total["passed"],
