@@ -149,3 +149,49 @@ def test_an_example_depends_only_on_seed_and_index(built, tmp_path):
     big, head = SpectrogramDataset(built[0]), SpectrogramDataset(small.path)
     np.testing.assert_array_equal(head.images(range(5)), big.images(range(5)))
     np.testing.assert_array_equal(head.labels, big.labels[:5])
+
+
+_INTERRUPTED = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from rfclassify.datasets import builder, checkpoint
+from test_dataset_builder import FRONTEND, small_recipe
+
+real = checkpoint.write_done
+def write_done(folder, done):  # the build is killed once 10 examples are on disk
+    real(folder, done)
+    if done >= 10:
+        os.kill(os.getpid(), signal.SIGKILL)
+checkpoint.write_done = write_done
+builder.build_dataset(Path({out!r}), 24, 1, recipe=small_recipe(), frontend=FRONTEND,
+                      shard_size=7, progress=False, workers=1, chunk=2, checkpoint_s=0.0)
+"""
+
+
+def test_a_killed_build_resumes_to_the_bytes_of_an_uninterrupted_one(built, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "cut"
+    script = _INTERRUPTED.format(tests=str(Path(__file__).parent), out=str(out))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]  # SIGKILL: no clean-up ran
+    done = json.loads((out / "progress.json").read_text())["done"]
+    assert 10 <= done < 24 and not json.loads((out / "dataset.json").read_text())["complete"]
+    with pytest.raises(RfclassifyError, match="--resume"):
+        build_dataset(out, 24, 1, recipe=small_recipe(), frontend=FRONTEND, shard_size=7,
+                      progress=False)  # fmt: skip
+    with pytest.raises(RfclassifyError, match="seed"):
+        build_dataset(out, 24, 2, recipe=small_recipe(), frontend=FRONTEND, shard_size=7,
+                      progress=False, resume=True)  # fmt: skip
+    result = build_dataset(out, 24, 1, recipe=small_recipe(), frontend=FRONTEND, shard_size=7,
+                           progress=False, workers=2, resume=True)  # fmt: skip
+    assert result.count == 24 - done and not (out / "progress.json").exists()
+    names = [*DATA_FILES, *(f"images-{i:05d}.npy" for i in range(4))]
+    for name in names:  # dataset.json too: complete, and the same description
+        assert (out / name).read_bytes() == (built[0] / name).read_bytes(), name
+    again = build_dataset(out, 24, 1, recipe=small_recipe(), frontend=FRONTEND, shard_size=7,
+                          progress=False, resume=True)  # fmt: skip
+    assert again.count == 24 and again.workers == 0  # finished: nothing to do

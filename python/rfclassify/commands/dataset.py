@@ -113,6 +113,12 @@ def _register_build(actions: argparse._SubParsersAction) -> None:
         help="image storage type (default: float16, half the size, ~1e-3 relative precision)",
     )
     build.add_argument("--force", action="store_true", help="replace an existing dataset")
+    build.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted build of the same settings where it stopped (the bytes "
+        "are those of an uninterrupted build); a finished one is left as it is",
+    )
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
     build.add_argument("--json", action="store_true", help="print the result as one JSON object")
     add_frontend_arguments(build)
@@ -139,6 +145,7 @@ def _build(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dtype=args.dtype,
         split=args.split,
         overwrite=args.force,
+        resume=args.resume,
         progress=not args.no_progress,
         command=invocation(),
     )

@@ -18,6 +18,7 @@ build is never mistaken for a finished one.
 
 from __future__ import annotations
 
+import csv
 import json
 import multiprocessing
 import os
@@ -36,8 +37,9 @@ from ..dsp import Frontend, FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
 from ..signals.scene import GENERATOR_VERSION
+from . import checkpoint
 from .recipe import RecipeError, draw_recorded, example_rngs, load_recipe, resolve_recipe
-from .table import table_row, write_table
+from .table import COLUMNS, row_cells, table_row
 
 FORMAT = "rfclassify-dataset"
 FORMAT_VERSION = 1
@@ -123,18 +125,18 @@ def _make_chunk(start: int, stop: int) -> tuple[int, np.ndarray, list[dict], lis
     return start, images, [m[1] for m in made], lines
 
 
-def _chunks(count: int, chunk: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, count, chunk):
+def _chunks(count: int, chunk: int, first: int = 0) -> Iterator[tuple[int, int]]:
+    for start in range(first, count, chunk):
         yield start, min(count, start + chunk)
 
 
 def _results(
-    count: int, chunk: int, workers: int, init_args: tuple
+    count: int, chunk: int, workers: int, init_args: tuple, first: int = 0
 ) -> Iterator[tuple[int, np.ndarray, list[dict], list[str]]]:
     """Chunk results in completion order, from ``workers`` processes (or this one)."""
     if workers == 1:
         _init_worker(*init_args)
-        for start, stop in _chunks(count, chunk):
+        for start, stop in _chunks(count, chunk, first):
             yield _make_chunk(start, stop)
         return
     # fork (as torch's DataLoader does on Linux): no re-import of the caller's __main__, so a
@@ -143,7 +145,7 @@ def _results(
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with ProcessPoolExecutor(workers, context, _init_worker, init_args) as pool:
         pending: set[Future] = set()
-        todo = _chunks(count, chunk)
+        todo = _chunks(count, chunk, first)
         try:
             for start, stop in todo:  # keep a bounded queue: memory stays flat for any N
                 pending.add(pool.submit(_make_chunk, start, stop))
@@ -163,10 +165,15 @@ def _results(
 class _InOrder:
     """Writes lines in index order although chunks finish out of order."""
 
-    def __init__(self, write: Callable[[list], None]):
+    def __init__(self, write: Callable[[list], None], first: int = 0):
         self._write = write
-        self._next = 0
+        self._next = first
         self._pending: dict[int, list] = {}
+
+    @property
+    def next(self) -> int:
+        """How many leading items are written."""
+        return self._next
 
     def add(self, start: int, items: list) -> None:
         self._pending[start] = items
@@ -208,6 +215,47 @@ def _write_json(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
+CHECKPOINT_S = 20.0  # how often an unfinished build records what is on disk
+
+
+def _checkpoint(out: Path, done: int, shards: list, labels, *files) -> None:
+    for array in (*shards, labels):
+        array.flush()
+    checkpoint.sync(*files)
+    checkpoint.write_done(out, done)
+
+
+def _resume_point(out: Path, meta: dict, overwrite: bool, resume: bool) -> int:
+    """How many examples an earlier, interrupted build of the same settings left (0: start)."""
+    path = out / "dataset.json"
+    if not path.exists() or overwrite:
+        return 0
+    if not resume:
+        raise RfclassifyError(
+            f"{out} already holds a dataset; pass --force to replace it (or --resume to "
+            "continue an interrupted build)"
+        )
+    try:
+        old = json.loads(path.read_text())
+    except ValueError:
+        raise RfclassifyError(f"{path} is damaged; rebuild with --force") from None
+    differ = checkpoint.mismatch(old, meta)
+    if differ:
+        raise RfclassifyError(
+            f"{out} was built with other settings ({', '.join(differ)}): --resume continues "
+            "only the same build; pass --force to replace it"
+        )
+    if old.get("complete"):
+        return meta["count"]
+    done = checkpoint.read_done(out)
+    try:
+        checkpoint.truncate_lines(out / "params.jsonl", done)
+        checkpoint.truncate_lines(out / "examples.csv", done + 1)  # + the header
+    except (OSError, ValueError) as exc:
+        raise RfclassifyError(f"cannot resume {out}: {exc}; rebuild with --force") from None
+    return done
+
+
 def _usable_rates(recipe: dict, config: FrontendConfig) -> list[float]:
     usable = []
     for rate in recipe["capture_rates"]:
@@ -238,12 +286,17 @@ def build_dataset(
     overwrite: bool = False,
     progress: bool = True,
     command: str = "",
+    resume: bool = False,
+    checkpoint_s: float = CHECKPOINT_S,
 ) -> BuildResult:
     """Build ``count`` examples into folder ``out``; see the module docstring for the layout.
 
     ``recipe`` None is the default recipe; capture rates the frontend cannot serve are dropped
     from it (the saved recipe says which were used). ``workers`` None uses every core.
     ``command`` (the command line that asked for it) is kept so model cards can cite it.
+    ``resume`` continues an interrupted build of the same settings in ``out`` where it stopped
+    (``checkpoint.py``): the result is the bytes an uninterrupted build writes. What is on
+    disk is recorded every ``checkpoint_s`` seconds.
     """
     out = Path(out)
     if count < 1:
@@ -264,30 +317,40 @@ def build_dataset(
     config = frontend or FrontendConfig()
     recipe["capture_rates"] = _usable_rates(recipe, config)
     workers = max(1, min(workers or os.cpu_count() or 1, -(-count // chunk)))
-    if (out / "dataset.json").exists() and not overwrite:
-        raise RfclassifyError(f"{out} already holds a dataset; pass --force to replace it")
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in [*out.glob("images-*.npy"), out / "build.json"]:
-        stale.unlink(missing_ok=True)
-
     meta = _describe(count, seed, recipe, config, dtype, shard_size, split)
     if command:
         meta["command"] = command
-    _write_json(out / "dataset.json", meta)
+    done = _resume_point(out, meta, overwrite, resume)
+    if done == count:
+        return BuildResult(out, count, 0.0, 0)
+    out.mkdir(parents=True, exist_ok=True)
+    mode = "r+" if done else "w+"
+    if not done:
+        for stale in [*out.glob("images-*.npy"), out / "build.json", out / checkpoint.PROGRESS]:
+            stale.unlink(missing_ok=True)
+        _write_json(out / "dataset.json", meta)
     shape = tuple(meta["image_shape"])
     shards = [
-        np.lib.format.open_memmap(out / s["file"], "w+", dtype, (s["count"], *shape))
+        np.lib.format.open_memmap(out / s["file"], mode, dtype, (s["count"], *shape))
         for s in meta["shards"]
     ]
-    labels = np.empty(count, np.int8)
-    rows: list[dict] = []
+    labels = np.lib.format.open_memmap(out / "labels.npy", mode, np.int8, (count,))
     started = time.perf_counter()
     bar = _progress_bar(count, progress)
+    bar.update(done)
     init = (seed, recipe, config.to_dict(), dtype)
-    with open(out / "params.jsonl", "w") as params_file:
-        params = _InOrder(lambda lines: params_file.write("".join(f"{s}\n" for s in lines)))
-        table = _InOrder(rows.extend)
-        for start, images, chunk_rows, lines in _results(count, chunk, workers, init):
+    text_mode = "a" if done else "w"
+    with (
+        open(out / "params.jsonl", text_mode) as params_file,
+        open(out / "examples.csv", text_mode, newline="") as table_file,
+    ):
+        table_writer = csv.writer(table_file, lineterminator="\n")
+        if not done:
+            table_writer.writerow(COLUMNS)
+        params = _InOrder(lambda lines: params_file.write("".join(f"{s}\n" for s in lines)), done)
+        table = _InOrder(lambda rows: table_writer.writerows(map(row_cells, rows)), done)
+        saved = time.monotonic()
+        for start, images, chunk_rows, lines in _results(count, chunk, workers, init, done):
             for offset, image in enumerate(images):
                 index = start + offset
                 shards[index // shard_size][index % shard_size] = image
@@ -295,15 +358,18 @@ def build_dataset(
             params.add(start, lines)
             table.add(start, chunk_rows)
             bar.update(len(chunk_rows))
+            if time.monotonic() - saved >= checkpoint_s:
+                _checkpoint(out, table.next, shards, labels, params_file, table_file)
+                saved = time.monotonic()
     bar.close()
     for shard in shards:
         shard.flush()
-    del shards
-    np.save(out / "labels.npy", labels)
-    write_table(out / "examples.csv", rows)
+    labels.flush()
+    del shards, labels
+    (out / checkpoint.PROGRESS).unlink(missing_ok=True)
     seconds = time.perf_counter() - started
     _write_json(out / "dataset.json", {**meta, "complete": True})
-    result = BuildResult(out, count, seconds, workers)
+    result = BuildResult(out, count - done, seconds, workers)
     _write_json(
         out / "build.json",
         {

@@ -188,8 +188,7 @@ def build_suite(
         else:
             n = max(8, round(count * item.share))
             path = out / item.name
-            done = resume and _complete(path)
-            if not done:
+            if not (resume and _complete(path)):
                 build_dataset(
                     path,
                     n,
@@ -198,7 +197,8 @@ def build_suite(
                     frontend=frontend,
                     workers=workers,
                     split="suite",
-                    overwrite=True,
+                    overwrite=not resume,
+                    resume=resume,
                     progress=progress is not None,
                     command=f"rfclassify dataset suite (set {item.name})",
                 )

@@ -135,12 +135,16 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def row_cells(row: dict[str, Any]) -> list[str]:
+    """One row as the table's text cells, in column order."""
+    return [_cell(row[name]) for name in COLUMNS]
+
+
 def write_table(path: Path, rows: list[dict[str, Any]]) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([_cell(row[name]) for name in COLUMNS])
+        writer.writerows(map(row_cells, rows))
 
 
 def read_table(path: str | Path) -> dict[str, np.ndarray]:
