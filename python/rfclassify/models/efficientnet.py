@@ -131,6 +131,10 @@ class EfficientNet(nn.Module):
     at the first (reference ``drop_connect_rate``); ``drop_rate`` is dropout before the classifier.
     """
 
+    def no_weight_decay(self) -> set[str]:
+        """Nothing beyond the 0-/1-d parameters (norms, biases): no embeddings or tokens here."""
+        return set()
+
     def __init__(
         self,
         width_mult: float = 1.0,

@@ -42,6 +42,14 @@ def sincos_2d(dim: int, grid: int) -> torch.Tensor:
 class MaskedAutoencoder(nn.Module):
     """``forward(images) -> (loss, prediction (B, N, p*p*C), mask (B, N), 1 = masked)``."""
 
+    @torch.jit.ignore
+    def no_weight_decay(self) -> set[str]:
+        """The encoder's own list under its prefix, and the mask token."""
+        inner = (
+            self.encoder.no_weight_decay() if hasattr(self.encoder, "no_weight_decay") else set()
+        )
+        return {f"encoder.{name}" for name in inner} | {"mask_token"}
+
     def __init__(
         self,
         encoder: VisionTransformer,

@@ -221,6 +221,10 @@ class MobileViT(nn.Module):
     transformer layers.
     """
 
+    def no_weight_decay(self) -> set[str]:
+        """Nothing beyond the 0-/1-d parameters (norms, biases): no embeddings or tokens here."""
+        return set()
+
     def __init__(
         self,
         cfg: MobileVitCfg,

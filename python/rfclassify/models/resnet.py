@@ -98,6 +98,10 @@ class ResNet(nn.Module):
     ``head_hidden`` > 0 swaps the linear ``fc`` for ``DenseHead`` (named ``head``).
     """
 
+    def no_weight_decay(self) -> set[str]:
+        """Nothing beyond the 0-/1-d parameters (norms, biases): no embeddings or tokens here."""
+        return set()
+
     def __init__(
         self,
         layers: Sequence[int] = (3, 4, 6, 3),

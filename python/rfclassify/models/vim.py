@@ -46,6 +46,9 @@ def softplus(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x > 20.0, x, torch.log1p(torch.exp(x.clamp(max=20.0))))
 
 
+_SSM_STATE = ("A_log", "A_b_log", "D", "D_b")
+
+
 class RMSNorm(nn.Module):
     """x / rms(x) * weight (Mamba's norm); written out so that any ONNX opset exports it."""
 
@@ -201,6 +204,13 @@ class VisionMamba(nn.Module):
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         if global_pool == "token":
             nn.init.trunc_normal_(self.cls_token, std=0.02)
+
+    @torch.jit.ignore
+    def no_weight_decay(self) -> set[str]:
+        """Not decayed (as the reference Vim): positions, the class token, and every block's
+        ``A_log`` / ``A_b_log`` (state decay rates) and ``D`` / ``D_b`` (skip gains)."""
+        scan = {n for n, _ in self.named_parameters() if n.rsplit(".", 1)[-1] in _SSM_STATE}
+        return {"pos_embed", "cls_token"} | scan
 
     def set_scan(self, scan: str) -> None:
         """Switch every block to another scan form (same weights, same results)."""

@@ -31,6 +31,7 @@ from ..errors import RfclassifyError
 from ..models import create_model
 from ..models.mae import MaskedAutoencoder
 from .data import FolderData
+from .param_groups import param_groups
 
 BASE_LR = 1.5e-4  # MAE's, per 256 examples of effective batch
 
@@ -63,19 +64,6 @@ class PretrainConfig:
     @property
     def resolved_lr(self) -> float:
         return self.lr or BASE_LR * self.effective_batch / 256
-
-
-def _param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        if not param.requires_grad:
-            continue
-        flat = param.ndim <= 1 or name.endswith(("pos_embed", "cls_token", "mask_token"))
-        (no_decay if flat else decay).append(param)
-    return [
-        {"params": decay, "weight_decay": weight_decay},
-        {"params": no_decay, "weight_decay": 0.0},
-    ]
 
 
 def lr_factor(step: int, total: int, warmup: int) -> float:
@@ -131,7 +119,7 @@ def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -
     steps = max(1, config.epochs * per_epoch // config.accumulate)
     warmup = round(config.warmup_epochs * per_epoch / config.accumulate)
     optimiser = torch.optim.AdamW(
-        _param_groups(model, config.weight_decay), lr=config.resolved_lr, betas=(0.9, 0.95)
+        param_groups(model, config.weight_decay), lr=config.resolved_lr, betas=(0.9, 0.95)
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: lr_factor(step, steps, warmup)

@@ -38,6 +38,7 @@ from .augment import AugmentConfig, augment_batch
 from .config import TrainConfig
 from .data import FolderData, GeneratedData, label_subset, split_indices
 from .init_from import load_pretrained
+from .param_groups import param_groups
 
 
 @dataclass
@@ -98,12 +99,13 @@ def load_resume_state(path: Path) -> dict[str, Any]:
 
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+    # decay spares biases, norms, embeddings, tokens and the scan's A_log / D (param_groups.py)
+    params = param_groups(model, config.weight_decay)
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr)
     if config.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
-    return torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.SGD(params, lr=config.lr, momentum=0.9)
+    return torch.optim.AdamW(params, lr=config.lr)
 
 
 def _schedule(config: TrainConfig):
