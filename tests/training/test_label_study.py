@@ -46,6 +46,12 @@ def sets(tmp_path_factory):
     return root
 
 
+def _quarter(folder) -> int:
+    """How many examples a stratified 25 % subset of the folder's labels holds."""
+    labels = np.load(folder / "labels.npy")
+    return len(label_subset(labels, 0.25, 0))
+
+
 def test_a_fraction_of_the_labels_with_a_fixed_budget_per_epoch(sets):
     out = sets / "subset-run"
     args = ["train", "--model", VIT, "--model-args", SMALL, "--data", str(sets / "train")]
@@ -56,7 +62,8 @@ def test_a_fraction_of_the_labels_with_a_fixed_budget_per_epoch(sets):
     # 20 labelled examples, yet every epoch is exactly 3 batches of 8: the subset repeats
     assert [h["train_examples"] for h in history] == [24, 24]
     train_info = json.loads((out / "best.json").read_text())["data"]["train"]
-    assert train_info["label_fraction"] == 0.25 and train_info["labelled_count"] == 20
+    expected = _quarter(sets / "train")  # round(n_c / 4) per class: ~20 of the 80
+    assert train_info["label_fraction"] == 0.25 and train_info["labelled_count"] == expected
 
 
 def test_a_label_fraction_outside_0_1_is_a_usage_error(sets, capsys):
@@ -77,7 +84,9 @@ def test_the_study_trains_every_cell_pairs_the_gains_and_continues_where_it_stop
     assert main(args) == 0
     results = json.loads((out / "results.json").read_text())
     assert len(results["runs"]) == 2 * 2 * 3
-    assert {r["labelled"] for r in results["runs"] if r["fraction"] == 0.25} == {20}
+    assert {r["labelled"] for r in results["runs"] if r["fraction"] == 0.25} == {
+        _quarter(sets / "train")
+    }
     cells = {(e["method"], e["fraction"]): e for e in results["summary"]}
     assert len(cells) == 6 and all(e["accuracy"]["n"] == 2 for e in cells.values())
     assert "gain_over_scratch" not in cells[("scratch", 1.0)]
