@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 from .common import (
     below_one,
@@ -124,42 +126,40 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=lambda args: run(args, parser))
 
 
+# TrainConfig fields whose flag has another name, and those only a --config file sets
+RENAMED = {"model_overrides": "model_args"}
+NEGATED = {"amp": "no_amp"}  # a store_true flag that turns the field off
+FILE_ONLY = {"model", "val_fraction"}  # the model is required by name; see resolve_config
+
+
+def config_flags(args: argparse.Namespace) -> dict[str, Any]:
+    """Every ``TrainConfig`` field from its flag (None: not given, the file or default holds).
+
+    Derived from the dataclass, so a new field cannot be forgotten here (a test checks that
+    every field has a flag or is listed in ``FILE_ONLY``)."""
+    from ..training.config import TrainConfig
+
+    flags: dict[str, Any] = {}
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in FILE_ONLY:
+            continue
+        if f.name in NEGATED:
+            flags[f.name] = False if getattr(args, NEGATED[f.name]) else None
+            continue
+        value = getattr(args, RENAMED.get(f.name, f.name))
+        if isinstance(value, Path):
+            value = str(value)
+        flags[f.name] = None if value is False else value  # an absent store_true flag
+    return flags
+
+
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.generate and args.label_fraction is not None:
         parser.error("--label-fraction subsets a --data folder, not a --generate stream")
     from ..training.config import resolve_config
     from ..training.trainer import train
 
-    flags = {
-        "data": str(args.data) if args.data else None,
-        "generate": args.generate,
-        "generate_seed": args.generate_seed,
-        "recipe": str(args.recipe) if args.recipe else None,
-        "val": str(args.val) if args.val else None,
-        "out": str(args.out),
-        "device": args.device,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "optimizer": args.optimizer,
-        "weight_decay": args.weight_decay,
-        "scheduler": args.scheduler,
-        "warmup_epochs": args.warmup_epochs,
-        "patience": args.patience,
-        "grad_clip": args.grad_clip,
-        "label_smoothing": args.label_smoothing,
-        "seed": args.seed,
-        "workers": args.workers,
-        "max_steps_per_epoch": args.max_steps_per_epoch,
-        "steps_per_epoch": args.steps_per_epoch,
-        "label_fraction": args.label_fraction,
-        "amp": False if args.no_amp else None,
-        "deterministic": True if args.deterministic else None,
-        "model_overrides": args.model_args,
-        "augment": args.augment,
-        "init_from": str(args.init_from) if args.init_from else None,
-        "linear_probe": True if args.linear_probe else None,
-    }
+    flags = config_flags(args)
     if args.linear_probe and not args.init_from:
         parser.error("--linear-probe needs --init-from (a pretrained encoder to probe)")
     config = resolve_config(args.model, args.config, flags)
