@@ -138,14 +138,20 @@ def _run(config, printer: Printer) -> int:
     from .flowgraph import Receiver
 
     out = config["outputs"]
-    receiver = Receiver(config, printer)
     stop = threading.Event()
     finished = threading.Event()
 
     def on_signal(signum, frame):
         stop.set()
 
+    # before the (seconds-long, on a cold start) set-up: a stop asked meanwhile is clean too
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        receiver = Receiver(config, printer)
+    except BaseException:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        raise
     status = Status(receiver, None if not receiver.realtime else receiver.sample_rate)
     print(
         f"{PROG}: {config['source']['kind']} at {receiver.sample_rate / 1e6:g} MS/s -> "
