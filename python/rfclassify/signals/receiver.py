@@ -394,7 +394,7 @@ def shape_spectrum(
         k = _bin(f, nfft)
         spec[k] += amp * np.exp(1j * rng.uniform(0, 2 * np.pi))
         params["spur_freqs_hz"].append((k / nfft - (k >= nfft / 2)) * sample_rate)
-    params["noise_power"] = noise_power if not estimated or n else None
+    params["noise_power"] = noise_power
     params["noise_power_estimated"] = bool(estimated)
     return params
 
