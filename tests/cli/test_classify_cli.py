@@ -167,6 +167,32 @@ def test_a_recording_shorter_than_a_window_says_so(capsys, tmp_path, data):
     _one_line_error(err, "fewer than one 20 ms window")
 
 
+def _trained_over(tmp_path: Path, window_ms: list[float]) -> Path:
+    """The shipped Vim with a card that says it was trained over ``window_ms`` lengths."""
+    from rfclassify.models.card import load_checkpoint, save_checkpoint
+
+    root = Path(__file__).resolve().parents[2] / "models"
+    model, card = load_checkpoint(root / "vim-lte-nr.safetensors")
+    card.data["train"]["recipe"]["window_ms"] = window_ms
+    return save_checkpoint(model, card, tmp_path / "ranged")
+
+
+def test_a_short_recording_takes_a_window_length_the_model_was_trained_on(capsys, tmp_path, data):
+    ranged = _trained_over(tmp_path, [10.0, 40.0])
+    lte = data[: round(0.0123 * RATE)]  # 12.3 ms of the clear LTE: one 12 ms window
+    meta = write_recording(tmp_path / "burst.sigmf-meta", lte, RATE)
+    code, out, err = classify(capsys, meta, "--model", ranged, "--backend", "torch", "--json")
+    assert code == 0, err
+    (record,) = records(out)
+    assert record.length == round(0.012 * RATE) and record.label == "LTE"
+    assert "shorter than the model's 20 ms window; classifying 12 ms windows" in err
+    # shorter than anything it was trained on: refused, saying what it was trained on
+    meta = write_recording(tmp_path / "blip.sigmf-meta", lte[: round(0.009 * RATE)], RATE)
+    code, _, err = classify(capsys, meta, "--model", ranged, "--backend", "torch")
+    assert code == 1
+    _one_line_error(err, "fewer than one 20 ms window", "trained on 10-40 ms")
+
+
 def test_missing_and_unreadable_files_give_one_line(capsys, tmp_path):
     code, _, err = classify(capsys, tmp_path / "nothere.cfile")
     assert code == 1

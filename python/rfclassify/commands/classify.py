@@ -12,6 +12,7 @@ captures are read by ``inference.recording``, which also cuts the evaluation sui
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
@@ -207,8 +208,6 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tqdm import tqdm
 
     from ..inference import DEFAULT_MODEL, Classifier, recording_segments
-    from ..inference.stream import StreamClassifier
-
     rec = _open(args, parser)
     name = rec.meta_path or rec.path
 
@@ -227,22 +226,27 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         strict_device=args.strict_device,
         logger=SimpleNamespace(warning=warn),
     )
-    try:
-        stream = StreamClassifier(
-            engine,
-            rec.sample_rate,
-            hop_s=None if args.hop is None else args.hop * 1e-3,
-            mode="offline",
-            max_batch=args.max_batch,
-            min_confidence=args.min_confidence,
-        )
-    except RfclassifyError as exc:  # a rate the model cannot serve: it says which it can
-        raise RfclassifyError(f"{name}: {exc}") from None
+    stream = _stream(engine, rec, args, name)
+    if rec.num_samples < stream.window and args.window is None:
+        # A recording shorter than the card's window, but as long as windows the model was
+        # trained on: one window of the whole recording, said so.
+        shorter = _short_window_ms(engine.card, rec.num_samples, rec.sample_rate)
+        if shorter is not None:
+            card_ms = stream.window / rec.sample_rate * 1e3
+            engine.set_window(shorter)
+            stream = _stream(engine, rec, args, name)
+            warn(
+                f"{name} is {rec.num_samples / rec.sample_rate * 1e3:.3g} ms, shorter than the "
+                f"model's {card_ms:g} ms window; classifying {shorter:g} ms windows, a length "
+                "it was trained on"
+            )
     if rec.num_samples < stream.window:
+        trained = engine.card.trained_window_ms()
+        what = f" (it was trained on {trained[0]:g}-{trained[1]:g} ms)" if trained else ""
         raise RfclassifyError(
             f"{name}: {rec.num_samples} samples, fewer than one "
-            f"{stream.window / rec.sample_rate * 1e3:g} ms window ({stream.window} samples); "
-            "use a shorter --window"
+            f"{stream.window / rec.sample_rate * 1e3:g} ms window ({stream.window} samples)"
+            f"{what}; use a shorter --window"
         )
     tally = _Tally(engine.classes)
     # On stderr when it is a terminal (a bar in a log file is noise), unless --quiet.
@@ -283,6 +287,38 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _stream(engine, rec, args: argparse.Namespace, name: str):
+    from ..inference.stream import StreamClassifier
+
+    try:
+        return StreamClassifier(
+            engine,
+            rec.sample_rate,
+            hop_s=None if args.hop is None else args.hop * 1e-3,
+            mode="offline",
+            max_batch=args.max_batch,
+            min_confidence=args.min_confidence,
+        )
+    except RfclassifyError as exc:  # a rate the model cannot serve: it says which it can
+        raise RfclassifyError(f"{name}: {exc}") from None
+
+
+WINDOW_STEP_MS = 0.5
+
+
+def _short_window_ms(card, samples: int, sample_rate: float) -> float | None:
+    """The longest window (a multiple of 0.5 ms) that fits ``samples`` and lies within the
+    lengths the model was trained on; None where the recording is shorter than all of them."""
+    trained = card.trained_window_ms()
+    if trained is None:
+        return None
+    lo, hi = trained
+    fits = math.floor(samples / sample_rate * 1e3 / WINDOW_STEP_MS + 1e-9) * WINDOW_STEP_MS
+    while fits >= lo and round(fits * 1e-3 * sample_rate) > samples:
+        fits -= WINDOW_STEP_MS
+    return min(fits, hi) if fits >= lo else None
 
 
 def _replay(stream, rec, segments, emit, header, advance, max_batch: int) -> tuple[dict, int]:

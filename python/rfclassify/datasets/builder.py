@@ -19,6 +19,7 @@ build is never mistaken for a finished one.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import multiprocessing
 import os
@@ -38,7 +39,14 @@ from ..errors import RfclassifyError
 from ..signals.common import CLASSES
 from ..signals.scene import GENERATOR_VERSION
 from . import checkpoint
-from .recipe import RecipeError, draw_recorded, example_rngs, load_recipe, resolve_recipe
+from .recipe import (
+    RecipeError,
+    draw_recorded,
+    draw_window_ms,
+    example_rngs,
+    load_recipe,
+    resolve_recipe,
+)
 from .table import COLUMNS, row_cells, table_row
 
 FORMAT = "rfclassify-dataset"
@@ -62,8 +70,15 @@ class BuildResult:
 def make_example(
     index: int, seed: int, recipe: dict, frontend: Frontend, dtype: np.dtype
 ) -> tuple[np.ndarray, dict, dict]:
-    """Example ``index``: its image ``(C, H, W)``, its table row and its full parameters."""
+    """Example ``index``: its image ``(C, H, W)``, its table row and its full parameters.
+
+    With a recipe ``window_ms`` range the example is recorded for its own drawn length and
+    imaged by ``frontend``'s config at that length (the image size is the same).
+    """
     draw_rng, render_rng = example_rngs(seed, index)
+    window_ms = draw_window_ms(recipe, seed, index)
+    if window_ms is not None:
+        frontend = frontend_at(frontend.config, window_ms)
 
     def duration(rate: float) -> float:
         # a little extra: a sample-rate offset shortens the recording by up to its ppm
@@ -77,7 +92,16 @@ def make_example(
         x = np.concatenate([x, np.zeros(n - x.size, np.complex64)])
     image = frontend(x[None], rate)[0].astype(dtype)
     params = {"index": index, "label": example.label, **wave.params}
-    return image, table_row(index, example, wave), params
+    if window_ms is not None:
+        params["window_ms"] = window_ms
+    row = table_row(index, example, wave, window_ms=round(n / rate * 1e3, 6))
+    return image, row, params
+
+
+@functools.lru_cache(maxsize=128)
+def frontend_at(config: FrontendConfig, window_ms: float) -> Frontend:
+    """``config``'s frontend at another window length (one per length drawn, kept)."""
+    return Frontend(config.replace(window_ms=window_ms, window_samples=None))
 
 
 _WORKER: dict[str, Any] = {}
@@ -257,10 +281,16 @@ def _resume_point(out: Path, meta: dict, overwrite: bool, resume: bool) -> int:
 
 
 def _usable_rates(recipe: dict, config: FrontendConfig) -> list[float]:
+    """The recipe's rates at which every window length it draws fits the frontend."""
+    configs = [config]
+    if recipe.get("window_ms") is not None:
+        configs = [config.replace(window_ms=float(ms), window_samples=None)
+                   for ms in recipe["window_ms"]]  # fmt: skip
     usable = []
     for rate in recipe["capture_rates"]:
         try:
-            config.window_length(rate)
+            for each in configs:
+                each.window_length(rate)
         except ValueError:
             continue
         usable.append(rate)

@@ -62,6 +62,7 @@ DEFAULT_RECIPE: dict[str, Any] = {
     "pair": 0.05,
     "pair_relative_db": [-10.0, -3.0],
     "start_max_s": 0.02,
+    "window_ms": None,
     "lte": {
         "bandwidth_mhz": sorted(LTE_BANDWIDTHS),
         "duplex": {"FDD": 0.5, "TDD": 0.5},
@@ -262,6 +263,25 @@ def example_rngs(seed: int, index: int) -> tuple[np.random.Generator, np.random.
     """(draw, render) streams of example ``index``: independent of any other example."""
     draw, render = np.random.SeedSequence(seed, spawn_key=(index,)).spawn(2)
     return np.random.default_rng(draw), np.random.default_rng(render)
+
+
+WINDOW_STEP_MS = 0.5  # drawn window lengths are multiples of this: a few dozen frontends in all
+
+
+def draw_window_ms(recipe: dict, seed: int, index: int) -> float | None:
+    """The window length of example ``index`` in milliseconds, or None: the frontend's own.
+
+    ``recipe["window_ms"]`` ``[lo, hi]`` draws it log-uniformly (as many 10-20 ms windows as
+    20-40 ms ones), so one model learns every length a user may record. The draw has its own
+    stream, so a recipe without it draws every other parameter exactly as before.
+    """
+    bounds = recipe.get("window_ms")
+    if bounds is None:
+        return None
+    lo, hi = (float(b) for b in bounds)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index, 2)))
+    ms = math.exp(rng.uniform(math.log(lo), math.log(hi)))
+    return min(hi, max(lo, round(ms / WINDOW_STEP_MS) * WINDOW_STEP_MS))
 
 
 def _pick(rng: np.random.Generator, table: dict[str, float]) -> str:

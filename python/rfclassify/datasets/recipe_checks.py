@@ -184,6 +184,8 @@ def validate(recipe: dict) -> None:
         _probability(recipe, key)
     if not 0 <= recipe["start_max_s"] <= 1.0:
         raise RecipeError("start_max_s must be in 0..1 s")
+    if recipe.get("window_ms") is not None:
+        _range(recipe, "window_ms", 1.0, 40.0)
     _check_lte(recipe)
     _check_nr(recipe)
     _weights(recipe, "other.kinds", list(EMITTERS))

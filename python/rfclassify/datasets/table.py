@@ -59,11 +59,15 @@ COLUMNS: dict[str, type] = {
     "clip_fraction": float,
     "pair_kind": str,
     "pair_relative_db": float,
+    "window_ms": float,
 }
 
 
-def table_row(index: int, example: Example, wave: Waveform) -> dict[str, Any]:
-    """The row of example ``index`` (``wave`` is its rendering, for what the draw left open)."""
+def table_row(
+    index: int, example: Example, wave: Waveform, window_ms: float | None = None
+) -> dict[str, Any]:
+    """The row of example ``index`` (``wave`` is its rendering, for what the draw left open;
+    ``window_ms`` the length of the window imaged)."""
     scene, p = example.scene, wave.params
     propagation = scene.channel
     carrier = scene.kind in ("lte", "nr")
@@ -102,6 +106,7 @@ def table_row(index: int, example: Example, wave: Waveform) -> dict[str, Any]:
         **_receiver_columns(scene, p.get("sdr")),
         "pair_kind": example.secondary.kind if example.secondary else None,
         "pair_relative_db": example.relative_db if example.secondary else None,
+        "window_ms": window_ms,
     }
     assert set(row) == set(COLUMNS)
     return row

@@ -67,6 +67,13 @@ class Classifier:
         self.frontend_config = with_window(self.frontend_config, window_ms, self.name)
         self.frontend = Frontend(self.frontend_config)
 
+    def set_window(self, window_ms: float) -> None:
+        """Serve windows of ``window_ms`` from now on (before a stream is made from this
+        classifier: a running stream keeps the length it started with)."""
+        self.frontend.close()
+        self.frontend_config = with_window(self.frontend_config, window_ms, self.name)
+        self.frontend = Frontend(self.frontend_config)
+
     def window_length(self, sample_rate: float) -> int:
         """Samples per window at ``sample_rate``; a rate (or window) the model cannot serve is
         refused, with what it can serve."""

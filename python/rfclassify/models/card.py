@@ -79,6 +79,16 @@ class ModelCard:
         return FrontendConfig(height=h, width=w, channels=c)
 
 
+    def trained_window_ms(self) -> tuple[float, float] | None:
+        """The window lengths (ms) the model was trained over: its training recipe's
+        ``window_ms`` range, else the frontend's one length (None: fixed sample windows)."""
+        bounds = self.data.get("train", {}).get("recipe", {}).get("window_ms")
+        if bounds is not None:
+            return float(bounds[0]), float(bounds[1])
+        window = self.frontend_config().window_ms
+        return None if window is None else (window, window)
+
+
 def card_for(model: nn.Module, classes: list[str] | None = None, **fields: Any) -> ModelCard:
     """A card for a model made by ``create_model`` (it remembers how it was made)."""
     from .flops import count_params
