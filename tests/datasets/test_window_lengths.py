@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+from test_dataset_builder import small_recipe
 
 from rfclassify.datasets.builder import build_dataset, make_example
 from rfclassify.datasets.dataset import SpectrogramDataset
 from rfclassify.datasets.recipe import RecipeError, draw_window_ms, resolve_recipe
 from rfclassify.dsp import Frontend, FrontendConfig
-from test_dataset_builder import small_recipe
 
 FRONTEND = FrontendConfig(window_ms=5.0, height=32, width=32)
 

@@ -208,6 +208,7 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from tqdm import tqdm
 
     from ..inference import DEFAULT_MODEL, Classifier, recording_segments
+
     rec = _open(args, parser)
     name = rec.meta_path or rec.path
 

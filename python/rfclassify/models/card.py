@@ -78,7 +78,6 @@ class ModelCard:
         c, h, w = self.input_shape
         return FrontendConfig(height=h, width=w, channels=c)
 
-
     def trained_window_ms(self) -> tuple[float, float] | None:
         """The window lengths (ms) the model was trained over: its training recipe's
         ``window_ms`` range, else the frontend's one length (None: fixed sample windows)."""
