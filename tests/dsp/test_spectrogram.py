@@ -198,25 +198,61 @@ def test_unsupported_rate_names_what_is_supported():
         Frontend(FrontendConfig()).geometry(122.88e6)
 
 
-@pytest.mark.parametrize("mode", ["standardize", "minmax", "fixed", "none"])
+@pytest.mark.parametrize("mode", ["standardize", "median", "minmax", "fixed", "none"])
 def test_normalisation_modes(mode):
     cfg = FrontendConfig(normalisation=mode, fixed_range_db=(-100.0, 0.0))
     rng = np.random.default_rng(0)
-    db = rng.uniform(-120, 10, size=(3, 8, 8)).astype(np.float32)
+    db = rng.uniform(-120, 10, size=(3, 1, 8, 8)).astype(np.float32)
     out = normalise(db, cfg)
     assert out.dtype == np.float32 and out.shape == db.shape
     if mode == "standardize":
-        np.testing.assert_allclose(out.mean(axis=(1, 2)), 0, atol=1e-5)
-        np.testing.assert_allclose(out.std(axis=(1, 2)), 1, atol=1e-4)
+        np.testing.assert_allclose(out.mean(axis=(1, 2, 3)), 0, atol=1e-5)
+        np.testing.assert_allclose(out.std(axis=(1, 2, 3)), 1, atol=1e-4)
+    elif mode == "median":
+        np.testing.assert_allclose(np.median(out, axis=(1, 2, 3)), 0, atol=1e-6)
+        # a fixed scale: 10 dB apart in the input is 1 apart in the image, in every window
+        np.testing.assert_allclose(out - out[:, :, :1, :1], (db - db[:, :, :1, :1]) / 10, atol=1e-5)
     elif mode == "minmax":
-        np.testing.assert_allclose(out.min(axis=(1, 2)), 0, atol=1e-6)
-        np.testing.assert_allclose(out.max(axis=(1, 2)), 1, atol=1e-6)
+        np.testing.assert_allclose(out.min(axis=(1, 2, 3)), 0, atol=1e-6)
+        np.testing.assert_allclose(out.max(axis=(1, 2, 3)), 1, atol=1e-6)
     elif mode == "fixed":
         assert out.min() == 0.0 and out.max() == 1.0
         i = np.unravel_index(np.argmin(np.abs(db + 50)), db.shape)
         assert out[i] == pytest.approx((db[i] + 100) / 100, abs=1e-5)
     else:
         np.testing.assert_array_equal(out, db)
+
+
+def test_median_normalisation_keeps_a_flat_floor_flat_where_standardising_stretches_it():
+    rate, rng = 7.68e6, np.random.default_rng(3)
+    noise = (rng.standard_normal(153_600) + 1j * rng.standard_normal(153_600)) * 0.01
+    images = {
+        mode: Frontend(FrontendConfig(normalisation=mode))(noise.astype(np.complex64), rate)
+        for mode in ("standardize", "median")
+    }
+    assert images["standardize"].std() == pytest.approx(1.0, abs=1e-3)
+    # receiver noise averaged over ~4 frames a column: a spread of about 2 dB, 0.2 in the image
+    assert 0.05 < images["median"].std() < 0.4
+
+
+def test_a_peak_plane_holds_a_burst_the_average_dilutes():
+    rate, n = 7.68e6, 153_600  # 20 ms: 4 or 5 frames of 256 pooled per column
+    rng = np.random.default_rng(4)
+    x = ((rng.standard_normal(n) + 1j * rng.standard_normal(n)) * 1e-3).astype(np.complex64)
+    x[40_000:40_256] += np.exp(2j * np.pi * 0.1 * np.arange(256)).astype(np.complex64)  # 33 us
+    config = FrontendConfig(extra_plane="peak")
+    assert config.planes == 2 and config.image_shape == (2, 128, 128)
+    image = Frontend(config)(x, rate)[0]
+    assert image.shape == (2, 128, 128)
+    plain = Frontend(FrontendConfig())(x, rate)[0, 0]
+    np.testing.assert_allclose(image[0], plain, atol=1e-5)  # the first plane is unchanged
+    assert (image[1] >= image[0] - 1e-4).all()  # a peak is never below the average
+    row, col = np.unravel_index(np.argmax(image[1]), image[1].shape)
+    assert image[1, row, col] - image[0, row, col] > 0.3  # the burst stands out more in the peak
+    with pytest.raises(ValueError, match="extra plane needs channels=1"):
+        FrontendConfig(extra_plane="peak", channels=3)
+    with pytest.raises(ValueError, match="extra_plane='x'"):
+        FrontendConfig(extra_plane="x")
 
 
 def test_standardized_images_do_not_depend_on_receiver_gain():

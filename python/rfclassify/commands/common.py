@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from ..dsp import FrontendConfig
+from ..dsp.config import EXTRA_PLANES, NORMALISATIONS
 from ..errors import RfclassifyError
 
 
@@ -108,6 +109,17 @@ def add_frontend_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--time-pooling", choices=["mean", "max"], help="how frames combine into a column"
     )
+    group.add_argument(
+        "--normalisation",
+        choices=list(NORMALISATIONS),
+        help="per-window scaling: standardize (zero mean, unit variance), median (dB above the "
+        "median / 10 dB: a flat floor stays flat), minmax, fixed, none",
+    )
+    group.add_argument(
+        "--extra-plane",
+        choices=list(EXTRA_PLANES),
+        help="peak: a second plane of peak-hold power (bursts shorter than a column show)",
+    )
 
 
 def frontend_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> FrontendConfig:
@@ -142,6 +154,10 @@ def frontend_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser
         changes["height"], changes["width"] = args.size
     if args.time_pooling is not None:
         changes["time_pooling"] = args.time_pooling
+    if args.normalisation is not None:
+        changes["normalisation"] = args.normalisation
+    if args.extra_plane is not None:
+        changes["extra_plane"] = args.extra_plane
     try:
         return config.replace(**changes)
     except ValueError as exc:

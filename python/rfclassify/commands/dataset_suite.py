@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RfclassifyError
-from .common import positive_int, print_json
+from .common import positive_float, positive_int, print_json
 
 EXAMPLES = """\
 examples:
@@ -49,6 +49,13 @@ def register(actions: argparse._SubParsersAction) -> None:
         metavar="DIR",
         help="labelled real captures (default: ../shared/real-captures next to the checkout)",
     )
+    suite.add_argument(
+        "--window-ms",
+        type=positive_float,
+        metavar="MS",
+        help="window length (default: the model's); a model trained over lengths is judged at "
+        "each one it serves, e.g. 10, 20 and 40 ms",
+    )
     suite.add_argument("--only", metavar="SETS", help="comma-separated set names (see --list)")
     suite.add_argument("--list", action="store_true", help="list the sets and exit")
     suite.add_argument("--workers", type=positive_int, help="worker processes (default: cores)")
@@ -70,7 +77,18 @@ def run(args: argparse.Namespace) -> int:
     if args.out is None:
         raise RfclassifyError("give the suite folder: --out DIR (or --list to see the sets)")
     path = resolve_model(args.model)
-    frontend = read_card(path).frontend_config()
+    card = read_card(path)
+    frontend = card.frontend_config()
+    if args.window_ms is not None:
+        try:
+            frontend = frontend.replace(window_ms=args.window_ms, window_samples=None)
+        except ValueError as exc:
+            raise RfclassifyError(str(exc)) from None
+        if not card.serves(frontend):
+            lo, hi = card.trained_window_ms() or (frontend.window_ms, frontend.window_ms)
+            raise RfclassifyError(
+                f"{path} was trained on {lo:g}-{hi:g} ms windows, not {args.window_ms:g} ms"
+            )
 
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)

@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     count = min(args.windows, available, MAX_WINDOWS)
     samples = rec.read(first, count * length).reshape(count, length)
     db, valid = frontend.power_db(samples, rec.sample_rate)
-    image = normalise(db, config) if args.view == "model" else db
+    image = normalise(db[:, None], config)[:, 0] if args.view == "model" else db
     args.out.parent.mkdir(parents=True, exist_ok=True)
     render_spectrogram(
         image,

@@ -210,7 +210,7 @@ class _InOrder:
 def _describe(
     count: int, seed: int, recipe: dict, config: FrontendConfig, dtype: str, shard: int, split: str
 ) -> dict[str, Any]:
-    shape = [config.channels, config.height, config.width]
+    shape = list(config.image_shape)
     shards = [
         {"file": f"images-{i:05d}.npy", "start": start, "count": min(shard, count - start)}
         for i, start in enumerate(range(0, count, shard))

@@ -52,4 +52,19 @@ def sync(*files) -> None:
 def mismatch(old: dict, new: dict) -> list[str]:
     """The settings in which an existing, unfinished build differs from the one asked for."""
     new = json.loads(json.dumps(new))  # tuples as lists, as the file holds them
-    return [key for key in SAME_BUILD if old.get(key) != new.get(key)]
+    return [key for key in SAME_BUILD if not _same(key, old.get(key), new.get(key))]
+
+
+def _same(key: str, old, new) -> bool:
+    """Equal settings, reading a file written before a key with a default was added."""
+    from ..dsp import FrontendConfig
+    from .recipe import RecipeError, resolve_recipe
+
+    try:
+        if key == "frontend":
+            return FrontendConfig.from_dict(old) == FrontendConfig.from_dict(new)
+        if key == "recipe":
+            return resolve_recipe(old) == resolve_recipe(new)
+    except (ValueError, TypeError, RecipeError):
+        return False
+    return old == new

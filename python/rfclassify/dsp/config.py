@@ -19,7 +19,11 @@ from typing import Any, Literal
 SCHEMA_VERSION = 1
 
 TimePooling = Literal["mean", "max"]
-Normalisation = Literal["standardize", "minmax", "fixed", "none"]
+Normalisation = Literal["standardize", "median", "minmax", "fixed", "none"]
+ExtraPlane = Literal["none", "peak"]
+NORMALISATIONS = ("standardize", "median", "minmax", "fixed", "none")
+EXTRA_PLANES = ("none", "peak")
+MEDIAN_SCALE_DB = 10.0  # "median": dB above the window's median, in units of 10 dB
 RatePolicy = Literal["any", "exact"]
 
 # The capture rates the project is built for: LTE 1.4 MHz (1.92 MS/s) up to two 30.72 MS/s
@@ -75,9 +79,14 @@ class FrontendConfig:
             spectrum analyser's averaging shows) or ``"max"`` (peak hold: keeps short bursts).
         height, width: output image size; every rate and window length gives exactly this.
         channels: 1, or 3 (the same plane replicated) for models built for RGB images.
+        extra_plane: ``"none"``, or ``"peak"``: a last plane of peak-hold (max-pooled) power,
+            normalised with the first plane's statistics, so a burst shorter than a column (an
+            SSB, a PSS, a radar pulse) and the crest of each cell show beside the average.
         db_floor: power (dB relative to a full-scale tone) below which values are clipped; keeps
             the log finite for all-zero input.
         normalisation: ``"standardize"`` (per-window zero mean, unit variance: gain-invariant),
+            ``"median"`` (dB above the window's median, divided by a fixed 10 dB: gain-invariant
+            too, but a flat noise floor stays flat instead of being stretched to unit variance),
             ``"minmax"`` (per-window to [0, 1]), ``"fixed"`` (``fixed_range_db`` to [0, 1],
             clipped: keeps absolute level), ``"none"`` (dB as they are).
         fixed_range_db: the dB range mapped to [0, 1] by ``"fixed"``.
@@ -98,6 +107,7 @@ class FrontendConfig:
     height: int = 128
     width: int = 128
     channels: int = 1
+    extra_plane: ExtraPlane = "none"
     db_floor: float = -150.0
     normalisation: Normalisation = "standardize"
     fixed_range_db: tuple[float, float] = (-120.0, 0.0)
@@ -162,8 +172,12 @@ class FrontendConfig:
             bad(f"nfft={self.nfft} and height={self.height}: one must divide the other")
         if self.channels not in (1, 3):
             bad(f"channels={self.channels}; use 1 or 3")
-        if self.normalisation not in ("standardize", "minmax", "fixed", "none"):
-            bad(f"normalisation={self.normalisation!r}")
+        if self.normalisation not in NORMALISATIONS:
+            bad(f"normalisation={self.normalisation!r}; use one of {NORMALISATIONS}")
+        if self.extra_plane not in EXTRA_PLANES:
+            bad(f"extra_plane={self.extra_plane!r}; use one of {EXTRA_PLANES}")
+        if self.extra_plane != "none" and self.channels != 1:
+            bad("an extra plane needs channels=1 (the planes are not replicated)")
         if not -300.0 <= self.db_floor <= 300.0:  # 10 ** (floor / 10) must be a float32 power
             bad(f"db_floor={self.db_floor} is outside -300..300 dB")
         lo, hi = self.fixed_range_db
@@ -188,6 +202,15 @@ class FrontendConfig:
         # which would silently mark every window invalid.
         if not (np.isfinite(taper).all() and taper.sum() > 0):
             bad(f"window {self.window!r:.80} gives a taper that is not finite and positive")
+
+    @property
+    def planes(self) -> int:
+        """Planes of the image: ``channels``, plus one for an extra plane."""
+        return self.channels + (self.extra_plane != "none")
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (self.planes, self.height, self.width)
 
     # -- rates and lengths --------------------------------------------------------------------
 

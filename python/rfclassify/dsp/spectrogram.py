@@ -25,7 +25,7 @@ import scipy.fft
 from numpy.lib.stride_tricks import as_strided
 from scipy.signal import get_window
 
-from .config import FrontendConfig
+from .config import MEDIAN_SCALE_DB, FrontendConfig
 from .geometry import StftGeometry
 
 # Block of frames processed at once: taper + FFT + square + pool stay within a typical L2.
@@ -97,13 +97,22 @@ class Frontend:
         :class:`SpectrogramInProgress` (or None) per window, begun while it arrived.
         """
         db, valid = self.power_db(windows, sample_rate, started)
-        images = normalise(db, self.config)
+        if self.config.extra_plane == "peak":
+            peak_db, _ = self._peak_frontend().power_db(windows, sample_rate)
+            images = normalise(np.stack([db, peak_db], axis=1), self.config)
+        else:
+            images = normalise(db[:, None], self.config)
         images[~valid] = 0.0
         if self.config.channels == 3:
-            images = np.repeat(images[:, None], 3, axis=1)
-        else:
-            images = images[:, None]
+            images = np.repeat(images, 3, axis=1)
         return images, valid
+
+    def _peak_frontend(self) -> Frontend:
+        peak = getattr(self, "_peak", None)
+        if peak is None:
+            config = self.config.replace(time_pooling="max", extra_plane="none")
+            peak = self._peak = Frontend(config, self.workers)
+        return peak
 
     def power_db(
         self, windows: np.ndarray, sample_rate: float, started: list | None = None
@@ -287,7 +296,11 @@ class SpectrogramInProgress:
 
 
 def normalise(db: np.ndarray, config: FrontendConfig) -> np.ndarray:
-    """Per-window normalisation of ``(N, H, W)`` dB images, as the config says (new array)."""
+    """Per-window normalisation of ``(N, P, H, W)`` dB planes, as the config says (new array).
+
+    The statistics come from the first plane and apply to every plane, so an extra plane keeps
+    its level relative to the first (a peak above the average stays above it).
+    """
     out = db.astype(np.float32, copy=True)
     if config.normalisation == "none":
         return out
@@ -296,16 +309,20 @@ def normalise(db: np.ndarray, config: FrontendConfig) -> np.ndarray:
         out -= np.float32(lo)
         out *= np.float32(1.0 / (hi - lo))
         return np.clip(out, 0.0, 1.0, out=out)
-    axes = (1, 2)
+    first, axes = out[:, :1], (2, 3)
     if config.normalisation == "standardize":
-        mean = out.mean(axis=axes, keepdims=True, dtype=np.float64).astype(np.float32)
-        std = out.std(axis=axes, keepdims=True, dtype=np.float64).astype(np.float32)
+        mean = first.mean(axis=axes, keepdims=True, dtype=np.float64).astype(np.float32)
+        std = first.std(axis=axes, keepdims=True, dtype=np.float64).astype(np.float32)
         out -= mean
         # A constant image (all-zero input, a dead receiver) stays at zero instead of 0/0.
         out /= np.where(std > 1e-6, std, np.float32(1.0))
         return out
-    lo = out.min(axis=axes, keepdims=True)
-    span = out.max(axis=axes, keepdims=True) - lo
+    if config.normalisation == "median":
+        out -= np.median(first.reshape(len(out), 1, -1), axis=2)[..., None, None]
+        out *= np.float32(1.0 / MEDIAN_SCALE_DB)
+        return out
+    lo = first.min(axis=axes, keepdims=True)
+    span = first.max(axis=axes, keepdims=True) - lo
     out -= lo
     out /= np.where(span > 1e-6, span, np.float32(1.0))
     return out

@@ -87,6 +87,19 @@ class ModelCard:
         window = self.frontend_config().window_ms
         return None if window is None else (window, window)
 
+    def serves(self, frontend: FrontendConfig) -> bool:
+        """Whether images made by ``frontend`` are what the model was trained on: its own
+        frontend, or that frontend at another window length within ``trained_window_ms``."""
+        own = self.frontend_config()
+        if frontend == own:
+            return True
+        trained = self.trained_window_ms()
+        if trained is None or frontend.window_ms is None:
+            return False
+        lo, hi = trained
+        window = frontend.window_ms
+        return lo <= window <= hi and frontend == own.replace(window_ms=window, window_samples=None)
+
 
 def card_for(model: nn.Module, classes: list[str] | None = None, **fields: Any) -> ModelCard:
     """A card for a model made by ``create_model`` (it remembers how it was made)."""

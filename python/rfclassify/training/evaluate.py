@@ -46,7 +46,7 @@ def check_compatible(card: ModelCard, dataset: SpectrogramDataset) -> None:
         raise RfclassifyError(
             f"the model's classes {card.classes} are not the dataset's {dataset.classes}"
         )
-    if card.frontend and card.frontend != dataset.meta["frontend"]:
+    if card.frontend and not card.serves(dataset.frontend):
         raise RfclassifyError(
             f"{dataset.path} was made with another frontend than the model was trained with; "
             "build the test set with the model card's frontend (--frontend MODEL.json)"

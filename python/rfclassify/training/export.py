@@ -24,7 +24,7 @@ def _real_inputs(card: ModelCard, count: int, seed: int) -> np.ndarray | None:
     from ..datasets.builder import sample_images
 
     frontend = card.frontend_config()
-    if (frontend.channels, frontend.height, frontend.width) != card.input_shape:
+    if frontend.image_shape != card.input_shape:
         return None
     images, _ = sample_images(frontend, count, seed)
     return images

@@ -14,7 +14,6 @@ A run folder gets ``config.json``, ``history.csv`` / ``history.json`` (loss per 
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import time
@@ -31,6 +30,8 @@ from ..errors import RfclassifyError
 from ..models import create_model
 from ..models.mae import MaskedAutoencoder
 from .data import FolderData
+from .engine import EpochOptions, StepOutput, train_one_epoch
+from .history import write_history
 from .param_groups import param_groups
 
 BASE_LR = 1.5e-4  # MAE's, per 256 examples of effective batch
@@ -96,7 +97,6 @@ def build_mae(config: PretrainConfig, image_shape: tuple[int, ...]) -> MaskedAut
 def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -> dict[str, Any]:
     """Run the MAE pretraining ``config`` describes; returns a summary (also saved)."""
     from safetensors.torch import save_file
-    from tqdm import tqdm
 
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -125,40 +125,38 @@ def pretrain(config: PretrainConfig, progress: bool = True, command: str = "") -
         optimiser, lambda step: lr_factor(step, steps, warmup)
     )
     mask_rng = torch.Generator().manual_seed(config.seed + 1)
+    device = torch.device(config.device)
+
+    def step(mae: torch.nn.Module, batch) -> StepOutput:
+        images, _labels = batch
+        loss, _, _ = mae(images.to(device), generator=mask_rng)
+        return StepOutput(loss, len(images))
+
+    options = EpochOptions(
+        device,
+        accumulate=config.accumulate,
+        max_steps=per_epoch,
+        step_scheduler=scheduler,
+        progress=progress,
+    )
+    scaler = torch.amp.GradScaler(device.type, enabled=False)  # fp32: the MAE loss is small
     history: list[dict[str, float]] = []
     began = time.monotonic()
     for epoch in range(config.epochs):
-        model.train()
-        total, count = 0.0, 0
-        bar = tqdm(total=per_epoch, desc=f"epoch {epoch + 1}/{config.epochs}", disable=not progress)
-        optimiser.zero_grad()
-        for i, (images, _labels) in enumerate(loader):
-            if i >= per_epoch:
-                break
-            loss, _, _ = model(images.to(config.device), generator=mask_rng)
-            (loss / config.accumulate).backward()
-            if (i + 1) % config.accumulate == 0 or i + 1 == per_epoch:
-                optimiser.step()
-                scheduler.step()
-                optimiser.zero_grad()
-            total += loss.item() * len(images)
-            count += len(images)
-            bar.set_postfix(loss=f"{total / count:.4f}")
-            bar.update()
-        bar.close()
+        options.description = f"epoch {epoch + 1}/{config.epochs}"
+        trained = train_one_epoch(model, loader, step, optimiser, scaler, options)
         history.append(
             {
                 "epoch": epoch + 1,
-                "loss": total / max(1, count),
+                "loss": trained["loss"],
                 "lr": optimiser.param_groups[0]["lr"],
                 "seconds": time.monotonic() - began,
             }
         )
-        _write_history(out, history)
+        write_history(out, history, f"MAE pretraining, {config.model}, mask {config.mask_ratio:g}")
     model.eval()
     save_file(_contiguous(model.state_dict()), str(out / "mae.safetensors"))
     save_file(_contiguous(model.encoder_state_dict()), str(out / "encoder.safetensors"))
-    _plot_curves(out / "curves.png", history, config)
     plot_reconstruction(model, data, _examples(data), out / "reconstruction.png", config.seed)
     summary = {
         "model": config.model,
@@ -230,14 +228,6 @@ def _contiguous(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().cpu() for k, v in state.items()}
 
 
-def _write_history(out: Path, history: list[dict[str, float]]) -> None:
-    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
-    with open(out / "history.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
-
-
 class _FolderImages(FolderData):
     """A dataset folder seen as unlabeled images (with its labels kept for figure captions)."""
 
@@ -269,24 +259,6 @@ def _examples(data) -> list[int]:
         return [int(np.flatnonzero(labels == label)[0]) for label in np.unique(labels)]
     count = min(4, len(data))
     return sorted({int(i) for i in np.linspace(0, len(data) - 1, count)})
-
-
-def _plot_curves(path: Path, history: list[dict[str, float]], config: PretrainConfig) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    epochs = [h["epoch"] for h in history]
-    ax.plot(epochs, [h["loss"] for h in history], marker="o")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("masked-patch MSE (normalised)")
-    ax.set_title(f"MAE pretraining, {config.model}, mask {config.mask_ratio:g}")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 @torch.no_grad()

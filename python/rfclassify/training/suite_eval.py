@@ -17,6 +17,7 @@ from typing import Any
 from ..datasets.dataset import SpectrogramDataset
 from ..datasets.suite import load_suite
 from ..datasets.suite_recordings import score_recordings, summarise_recordings
+from ..dsp import FrontendConfig
 from ..errors import RfclassifyError
 from ..signals.common import CLASSES
 from .evaluate import Predictor, evaluate
@@ -128,8 +129,8 @@ def evaluate_suite(
     index = load_suite(suite)
     path = resolve_model(model)
     predictor = Predictor(path)
-    frontend = predictor.card.frontend_config().to_dict()
-    if frontend != index["frontend"]:
+    frontend = FrontendConfig.from_dict(index["frontend"])
+    if not predictor.card.serves(frontend):
         raise RfclassifyError(
             f"{suite} was built with another frontend than {model}'s; build a suite for it: "
             f"rfclassify dataset suite --out DIR --model {model}"
@@ -143,7 +144,7 @@ def evaluate_suite(
         if item["kind"] == "dataset":
             row |= _dataset_row(predictor, suite / item["path"], batch, progress)
         else:
-            classifier = classifier or Classifier(str(path))
+            classifier = classifier or Classifier(str(path), window_ms=frontend.window_ms)
             root = suite / item["path"]
             row |= _recordings_row(classifier, root, suite / item["path"] / item["index"],
                                    max_windows)  # fmt: skip
@@ -155,6 +156,7 @@ def evaluate_suite(
         "model": str(path),
         "suite": str(suite),
         "suite_seed": index["seed"],
+        "window_ms": frontend.window_ms,
         "sets": rows,
         "targets": targets,
         "targets_met": sum(judged),

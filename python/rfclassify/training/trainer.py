@@ -13,7 +13,6 @@ validation counts are summed across processes, and only rank 0 writes files and 
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import os
@@ -37,6 +36,8 @@ from ..models.flops import count_params
 from .augment import AugmentConfig, augment_batch
 from .config import TrainConfig
 from .data import FolderData, GeneratedData, label_subset, split_indices
+from .engine import EpochOptions, classification_step, evaluate, train_one_epoch
+from .history import write_history
 from .init_from import load_pretrained
 from .param_groups import param_groups
 
@@ -218,22 +219,6 @@ def _generated_data(config: TrainConfig, rank: int, world: int):
     return val_set, data, FolderData(val_set), info
 
 
-def _evaluate(model: nn.Module, loader: DataLoader, device: torch.device, world: int):
-    model.eval()
-    totals = torch.zeros(3, dtype=torch.float64, device=device)  # loss sum, correct, count
-    with torch.no_grad():
-        for x, y in loader:
-            x, y = x.to(device), y.to(device)
-            logits = model(x).float()
-            totals[0] += nn.functional.cross_entropy(logits, y, reduction="sum")
-            totals[1] += (logits.argmax(1) == y).sum()
-            totals[2] += y.numel()
-    if world > 1:
-        dist.all_reduce(totals)
-    loss, correct, count = totals.tolist()
-    return loss / max(count, 1), correct / max(count, 1)
-
-
 def train(
     config: TrainConfig,
     resume: bool = False,
@@ -248,8 +233,6 @@ def train(
     order, same random augmentations). ``command`` (the command line) is logged to
     ``commands.txt``; the first one goes into the model card as the run's command.
     """
-    from tqdm import tqdm
-
     rank, local_rank, world = _distributed()
     device = _device(config.device, local_rank)
     out = Path(config.out)
@@ -320,6 +303,14 @@ def train(
     val_sampler = DistributedSampler(val_data, world, rank, shuffle=False) if world > 1 else None
     val_loader = DataLoader(val_data, config.batch_size * 2, sampler=val_sampler)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    step = classification_step(loss_fn, device, lambda x: augment_batch(x, augment, aug_rng))
+    options = EpochOptions(
+        device,
+        amp=use_amp,
+        grad_clip=config.grad_clip,
+        max_steps=config.max_steps_per_epoch,
+        progress=progress and rank == 0,
+    )
     started = time.perf_counter() - (history[-1]["elapsed_s"] if history else 0.0)
     epochs_without_gain = start_epoch - 1 - best["epoch"] if history else 0
 
@@ -332,49 +323,19 @@ def train(
         if generated:
             train_data.set_epoch(epoch)
         loader_rng.manual_seed(config.seed + epoch)
-        net.train()
-        steps = len(train_loader)
-        if config.max_steps_per_epoch:
-            steps = min(steps, config.max_steps_per_epoch)
-        bar = tqdm(
-            total=steps,
-            desc=f"epoch {epoch + 1}/{config.epochs}",
-            unit="batch",
-            disable=not progress or rank != 0,
-            dynamic_ncols=True,
-        )
-        seen = correct = 0
-        loss_sum = 0.0
+        options.description = f"epoch {epoch + 1}/{config.epochs}"
         epoch_start = time.perf_counter()
-        for step, (x, y) in enumerate(train_loader):
-            if step >= steps:
-                break
-            x = augment_batch(x, augment, aug_rng).to(device, non_blocking=True)
-            y = y.to(device, non_blocking=True)
-            with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                logits = net(x)
-                loss = loss_fn(logits.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            if config.grad_clip > 0:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            scaler.step(optimizer)
-            scaler.update()
-            seen += y.numel()
-            loss_sum += float(loss.detach()) * y.numel()
-            correct += int((logits.argmax(1) == y).sum())
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-        bar.close()
+        trained = train_one_epoch(
+            net, train_loader, step, optimizer, scaler, options, model.parameters()
+        )
         lr = optimizer.param_groups[0]["lr"]
         scheduler.step()
-        val_loss, val_acc = _evaluate(model, val_loader, device, world)
+        val_loss, val_acc = evaluate(model, val_loader, device, world)
         row = {
             "epoch": epoch + 1,
-            "train_loss": loss_sum / max(seen, 1),
-            "train_acc": correct / max(seen, 1),
-            "train_examples": seen,
+            "train_loss": trained["loss"],
+            "train_acc": trained["acc"],
+            "train_examples": trained["examples"],
             "val_loss": val_loss,
             "val_acc": val_acc,
             "lr": lr,
@@ -400,7 +361,7 @@ def train(
             if improved:
                 _save_best(model, dataset, data_info, config, out, row)
             _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best)
-            _write_history(out, history)
+            write_history(out, history, f"{config.model}: {out.name}")
         if config.patience and epochs_without_gain >= config.patience:
             if rank == 0 and progress:
                 print(f"early stop: no better validation loss for {config.patience} epochs")
@@ -460,14 +421,3 @@ def _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, histor
     tmp = out / "last.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, out / "last.pt")
-
-
-def _write_history(out: Path, history: list[dict]) -> None:
-    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
-    with open(out / "history.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(history[0]))
-        writer.writeheader()
-        writer.writerows(history)
-    from ..viz.curves import plot_curves
-
-    plot_curves(history, out / "curves.png")

@@ -50,7 +50,7 @@ class RecordingImages(Dataset):
             self.index += [(i, k * length, length) for k in range(rec.num_samples // length)]
         if not self.index:
             raise RfclassifyError(f"{path}: no recording holds a whole window")
-        self.image_shape = (self.config.channels, self.config.height, self.config.width)
+        self.image_shape = self.config.image_shape
         self.labels = np.full(len(self.index), -1)  # unknown: pretraining reads none
         self.classes: list[str] = []
 
