@@ -4,12 +4,12 @@
 # noise battery and the real captures. Every step is skipped when its result exists, so a cut
 # run continues where it stopped: run it again. The table: scripts/representation_table.py.
 #
-#   ROOT=/work/data/ab scripts/representation_ab.sh          # ~2.5 h on 2 cores
+#   ROOT=/work/data/ab scripts/representation_ab.sh          # ~3 h on 2 cores
 #
 # Variants: base (128 x 128, standardised: the shipped frontend), rows256 (256 x 256: twice
 # the frequency rows; the models are square, so twice the columns too), median (dB above the
 # window's median / 10 dB instead of per-window standardisation), peak (a second, peak-hold
-# plane normalised like the first).
+# plane normalised like the first); and base-decayall, below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RFC=${RFC:-.venv/bin/rfclassify}
@@ -19,7 +19,7 @@ N_VAL=${N_VAL:-1000}
 EPOCHS=${EPOCHS:-6}
 MODEL=${MODEL:-vim_ultralight}
 SEEDS=${SEEDS:-"1 2"}
-VARIANTS=${VARIANTS:-"base median peak rows256"}
+VARIANTS=${VARIANTS:-"base median peak rows256 base-decayall"}
 
 flags() {
   case $1 in
@@ -31,10 +31,16 @@ flags() {
   esac
 }
 
+# base-decayall: the base data, trained with weight decay on every parameter (the rule before
+# 2026-12-03), to measure what sparing biases, norms, embeddings and A_log/D is worth
+data_of() { [ "$1" = base-decayall ] && echo base || echo "$1"; }
+train_flags() { [ "$1" = base-decayall ] && echo "--decay-all" || true; }
+
 complete() { grep -q '"complete": true' "$1/dataset.json" 2>/dev/null; }
 
 mkdir -p "$ROOT"
 for v in $VARIANTS; do
+  v=$(data_of "$v")
   for split in train:11:$N_TRAIN val:12:$N_VAL; do
     IFS=: read -r name seed n <<<"$split"
     dir=$ROOT/$v/$name
@@ -47,19 +53,20 @@ done
 
 for v in $VARIANTS; do
   for s in $SEEDS; do
+    d=$(data_of "$v")
     run=$ROOT/$v/run-s$s
     if [ ! -f "$run/summary.json" ]; then
       echo "== $v: training $MODEL, seed $s"
       resume=()
       [ -f "$run/last.pt" ] && resume=(--resume)
-      $RFC train --model "$MODEL" --data "$ROOT/$v/train" --val "$ROOT/$v/val" --out "$run" \
-        --epochs "$EPOCHS" --seed "$s" --quiet "${resume[@]}"
+      $RFC train --model "$MODEL" --data "$ROOT/$d/train" --val "$ROOT/$d/val" --out "$run" \
+        --epochs "$EPOCHS" --seed "$s" --quiet $(train_flags "$v") "${resume[@]}"
     fi
     if [ ! -f "$run/eval-val.json" ]; then
-      $RFC eval "$run/best.safetensors" --data "$ROOT/$v/val" --json --quiet >"$run/eval.tmp"
+      $RFC eval "$run/best.safetensors" --data "$ROOT/$d/val" --json --quiet >"$run/eval.tmp"
       mv "$run/eval.tmp" "$run/eval-val.json"
     fi
-    suite=$ROOT/$v/suite
+    suite=$ROOT/$d/suite
     if [ ! -f "$suite/suite.json" ]; then
       echo "== $v: noise battery and real captures"
       $RFC dataset suite --out "$suite" --model "$run/best.safetensors" \

@@ -57,3 +57,11 @@ def test_the_trainers_optimiser_decays_only_the_decayed_group(name):
 
 def test_empty_groups_are_dropped():
     assert len(param_groups(torch.nn.LayerNorm(4), 0.05)) == 1
+
+
+def test_decay_all_restores_the_old_rule_for_comparison():
+    model = create_model("vim_ultralight", num_classes=4)
+    config = TrainConfig(model="vim_ultralight", weight_decay=0.5, lr=1.0, decay_all=True)
+    (group,) = _optimizer(config, model).param_groups
+    assert group["weight_decay"] == 0.5
+    assert len(group["params"]) == len(list(model.parameters()))

@@ -71,6 +71,12 @@ def register(verbs: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=positive_float)
     parser.add_argument("--optimizer", choices=["adam", "adamw", "sgd"])
     parser.add_argument("--weight-decay", type=non_negative_float)
+    parser.add_argument(
+        "--decay-all",
+        action="store_true",
+        help="decay every parameter, biases, norms, embeddings and the scan's A_log/D included "
+        "(how runs before 2026-12-03 trained; for comparison with the default groups)",
+    )
     parser.add_argument("--scheduler", choices=["cosine", "none"])
     parser.add_argument("--warmup-epochs", type=non_negative_int)
     parser.add_argument("--patience", type=non_negative_int, help="early-stopping epochs (0: off)")

@@ -49,6 +49,7 @@ class TrainConfig:
     optimizer: str = "adamw"
     lr: float = 5e-4
     weight_decay: float = 0.05
+    decay_all: bool = False  # decay every parameter, as before 2026-12-03: for comparison only
     scheduler: str = "cosine"
     warmup_epochs: int = 0
     patience: int = 10

@@ -24,9 +24,14 @@ def no_decay_names(model: nn.Module) -> set[str]:
     }
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """Two optimiser groups, decayed and not, of the trainable parameters (empty ones dropped)."""
-    skip = no_decay_names(model)
+def param_groups(
+    model: nn.Module, weight_decay: float, decay_all: bool = False
+) -> list[dict[str, Any]]:
+    """Two optimiser groups, decayed and not, of the trainable parameters (empty ones dropped).
+
+    ``decay_all``: one decayed group of everything, the old rule, kept to measure the new one.
+    """
+    skip = set() if decay_all else no_decay_names(model)
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if param.requires_grad:

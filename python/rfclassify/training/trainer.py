@@ -101,7 +101,7 @@ def load_resume_state(path: Path) -> dict[str, Any]:
 
 def _optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     # decay spares biases, norms, embeddings, tokens and the scan's A_log / D (param_groups.py)
-    params = param_groups(model, config.weight_decay)
+    params = param_groups(model, config.weight_decay, config.decay_all)
     if config.optimizer == "adam":
         return torch.optim.Adam(params, lr=config.lr)
     if config.optimizer == "sgd":
