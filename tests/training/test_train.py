@@ -85,6 +85,54 @@ def test_resume_continues_the_same_run_bit_for_bit(easy, tmp_path):
     assert [r["epoch"] for r in history] == [1, 2, 3]
 
 
+_CUT_MID_EPOCH = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from rfclassify.training import trainer
+from test_train import config
+from pathlib import Path
+
+real = trainer._save_state
+def save_state(*args, **kwargs):  # killed right after the mid-epoch save at step 3 of epoch 2
+    real(*args, **kwargs)
+    cut = args[9] if len(args) > 9 else kwargs.get("partial")
+    if cut and cut["epoch"] == 1 and cut["step"] == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+trainer._save_state = save_state
+c = config(Path({easy!r}), Path({out!r}), epochs=3, max_steps_per_epoch=5, seed=3,
+           warmup_epochs=1)
+trainer.train(c, progress=False, checkpoint_s=0.0)
+"""
+
+
+def test_a_run_killed_mid_epoch_resumes_there_to_the_same_weights(easy, tmp_path):
+    straight = config(easy, tmp_path / "straight", epochs=3, max_steps_per_epoch=5, seed=3,
+                      warmup_epochs=1)  # fmt: skip
+    train(straight, progress=False)
+    out = tmp_path / "cut"
+    script = _CUT_MID_EPOCH.format(tests=str(Path(__file__).parent), easy=str(easy), out=str(out))
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=600)
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]  # SIGKILL: nothing tidied up
+    state = torch.load(out / "last.pt", weights_only=True)
+    cut = json.loads(state["partial"])
+    assert (cut["epoch"], cut["step"], int(state["epoch"])) == (1, 3, 0)
+    assert len(json.loads(state["history"])) == 1
+    resumed = config(easy, out, epochs=3, max_steps_per_epoch=5, seed=3, warmup_epochs=1)
+    train(resumed, resume=True, progress=False, checkpoint_s=0.0)
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(out / "last.pt", weights_only=True)
+    for key, value in a["model"].items():
+        torch.testing.assert_close(b["model"][key], value, atol=0, rtol=0)
+    assert "partial" not in b  # it ended on an epoch's end
+    history = json.loads(b["history"])
+    assert [r["epoch"] for r in history] == [1, 2, 3]
+    # the cut epoch's figures count the batches before the cut too
+    assert [r["train_examples"] for r in history] == [
+        r["train_examples"] for r in json.loads(a["history"])
+    ]
+    assert history[1]["train_loss"] == pytest.approx(json.loads(a["history"])[1]["train_loss"])
+
+
 def test_config_layers_and_bad_settings(easy, tmp_path):
     c = resolve_config("resnet50_rf", flags={"out": "x", "data": "y"})
     assert (c.optimizer, c.lr, c.batch_size) == ("adam", 1e-4, 75)  # the seeds' ResNet row

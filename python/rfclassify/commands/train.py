@@ -123,6 +123,14 @@ def register(verbs: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument(
+        "--checkpoint-minutes",
+        type=non_negative_float,
+        default=10.0,
+        metavar="M",
+        help="within an epoch, save last.pt every M minutes, so a run cut anywhere resumes "
+        "there (0: after every step; default: %(default)s)",
+    )
+    parser.add_argument(
         "--stop-after-epochs",
         type=positive_int,
         metavar="N",
@@ -174,6 +182,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         resume=args.resume,
         progress=not args.quiet,
         stop_after_epochs=args.stop_after_epochs,
+        checkpoint_s=args.checkpoint_minutes * 60.0,
         command=invocation(),
     )
     print(

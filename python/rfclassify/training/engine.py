@@ -45,6 +45,13 @@ class EpochOptions:
     step_scheduler: Any = None  # stepped after every optimiser step (MAE's per-step schedule)
     progress: bool = True
     description: str = ""
+    # A cut mid-epoch loses little: every ``checkpoint_s`` seconds (None: never) after an
+    # optimiser step, ``on_checkpoint(steps_done, totals)`` may save the run; a resumed epoch
+    # skips its first ``start_step`` batches and starts from the ``carried`` totals.
+    checkpoint_s: float | None = None
+    on_checkpoint: Callable[[int, dict[str, float]], None] | None = None
+    start_step: int = 0
+    carried: dict[str, float] | None = None
 
 
 def train_one_epoch(
@@ -74,17 +81,29 @@ def train_one_epoch(
         disable=not options.progress, dynamic_ncols=True,
     )  # fmt: skip
     clip = list(clip_parameters if clip_parameters is not None else model.parameters())
-    began = time.perf_counter()
-    seen, correct, loss_sum = 0, 0, 0.0
-    labelled = True
+    carried = options.carried or {}
+    began = time.perf_counter() - carried.get("seconds", 0.0)
+    seen, correct = int(carried.get("seen", 0)), int(carried.get("correct", 0))
+    loss_sum = float(carried.get("loss_sum", 0.0))
+    labelled = bool(carried.get("labelled", True))
+    bar.update(options.start_step)
+    saved = time.monotonic()
     optimizer.zero_grad(set_to_none=True)
     for index, batch in enumerate(loader):
         if steps and index >= steps:
             break
+        if index < options.start_step:  # done before the cut: the same batches, skipped
+            continue
         with torch.autocast(options.device.type, dtype=torch.float16, enabled=options.amp):
             out = step(model, batch)
         scaler.scale(out.loss / options.accumulate).backward()
-        last = steps and index + 1 == steps
+        seen += out.count
+        loss_sum += float(out.loss.detach()) * out.count
+        if out.correct is None:
+            labelled = False
+        else:
+            correct += out.correct
+        last = bool(steps) and index + 1 == steps
         if (index + 1) % options.accumulate == 0 or last:
             if options.grad_clip > 0:
                 scaler.unscale_(optimizer)
@@ -94,12 +113,12 @@ def train_one_epoch(
             optimizer.zero_grad(set_to_none=True)
             if options.step_scheduler is not None:
                 options.step_scheduler.step()
-        seen += out.count
-        loss_sum += float(out.loss.detach()) * out.count
-        if out.correct is None:
-            labelled = False
-        else:
-            correct += out.correct
+            due = options.checkpoint_s is not None and options.on_checkpoint is not None
+            if due and not last and time.monotonic() - saved >= options.checkpoint_s:
+                totals = {"seen": seen, "loss_sum": loss_sum, "correct": correct,
+                          "labelled": labelled, "seconds": time.perf_counter() - began}  # fmt: skip
+                options.on_checkpoint(index + 1, totals)
+                saved = time.monotonic()
         shown = {"loss": f"{loss_sum / seen:.3f}"}
         if labelled:
             shown["acc"] = f"{correct / seen:.3f}"

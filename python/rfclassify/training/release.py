@@ -14,13 +14,16 @@ import numpy as np
 from ..datasets.dataset import SpectrogramDataset
 from ..models.card import ModelCard
 
-# The accuracy targets of the shipped models (issue 5): (key, text, comparison, bound).
+# The accuracy targets of the shipped models on held-out data (issues 5 and 20), one definition
+# for a test set's report, a card and the suite: (key, text, comparison, bound). A phantom cell
+# on a map costs more than a missed one: Noise/Other may be called a carrier in < 1 % of
+# windows (it was 2 % until issue 20).
 TARGETS = (
     ("accuracy_snr_ge_10", "accuracy, SNR >= 10 dB", ">=", 0.99),
     ("accuracy_snr_0", "accuracy, SNR 0 dB (-2.5..2.5)", ">=", 0.95),
     ("accuracy_snr_-5", "accuracy, SNR -5 dB (-7.5..-2.5)", ">=", 0.85),
     ("macro_f1_snr_ge_0", "macro-F1, SNR >= 0 dB", ">=", 0.97),
-    ("false_carrier_rate_snr_ge_0", "Noise/Other called LTE/NR, SNR >= 0 dB", "<", 0.02),
+    ("false_carrier_rate_snr_ge_0", "Noise/Other called LTE/NR, SNR >= 0 dB", "<", 0.01),
 )
 
 

@@ -41,6 +41,8 @@ from .history import write_history
 from .init_from import load_pretrained
 from .param_groups import param_groups
 
+CHECKPOINT_S = 600.0  # within an epoch, last.pt every 10 minutes
+
 
 @dataclass
 class RunResult:
@@ -225,9 +227,13 @@ def train(
     progress: bool = True,
     stop_after_epochs: int | None = None,
     command: str = "",
+    checkpoint_s: float | None = CHECKPOINT_S,
 ) -> RunResult:
     """Run (or continue, with ``resume``) the training ``config`` describes.
 
+    ``checkpoint_s``: within an epoch, ``last.pt`` is also written every so many seconds (None:
+    at epoch ends only), so a run cut anywhere (a session's end, a SIGKILL) loses at most that
+    much; resumed, it skips the batches done and ends with the weights of an uncut run.
     ``stop_after_epochs`` ends this call after that many epochs, as an interruption would; the
     run continues with ``resume`` exactly as if it had not stopped (same schedule, same data
     order, same random augmentations). ``command`` (the command line) is logged to
@@ -263,6 +269,7 @@ def train(
     aug_rng = torch.Generator().manual_seed(config.seed * 1000 + rank)
     history: list[dict[str, Any]] = []
     start_epoch, best = 0, {"val_loss": math.inf, "val_acc": 0.0, "epoch": -1}
+    partial: dict[str, Any] = {}  # an epoch cut short: its batches done and running totals
     if resume:
         state = load_resume_state(out / "last.pt")
         model.load_state_dict(state["model"])
@@ -274,6 +281,7 @@ def train(
         history = json.loads(state["history"])
         best = json.loads(state["best"])
         start_epoch = int(state["epoch"]) + 1
+        partial = json.loads(state["partial"]) if "partial" in state else {}
     net: nn.Module = model
     if world > 1:
         net = nn.parallel.DistributedDataParallel(
@@ -311,7 +319,10 @@ def train(
         max_steps=config.max_steps_per_epoch,
         progress=progress and rank == 0,
     )
-    started = time.perf_counter() - (history[-1]["elapsed_s"] if history else 0.0)
+    elapsed = partial.get("elapsed_s", history[-1]["elapsed_s"] if history else 0.0)
+    started = time.perf_counter() - elapsed
+    if generated or world > 1:  # a rendered stream cannot skip cheaply; ranks would need a barrier
+        checkpoint_s = None
     epochs_without_gain = start_epoch - 1 - best["epoch"] if history else 0
 
     last_epoch = config.epochs
@@ -324,7 +335,18 @@ def train(
             train_data.set_epoch(epoch)
         loader_rng.manual_seed(config.seed + epoch)
         options.description = f"epoch {epoch + 1}/{config.epochs}"
-        epoch_start = time.perf_counter()
+        carried = partial.pop("totals", None) if partial.get("epoch") == epoch else None
+        options.start_step = int(partial.pop("step", 0)) if carried else 0
+        options.carried = carried
+        epoch_start = time.perf_counter() - (carried or {}).get("seconds", 0.0)
+
+        def save_partial(steps_done: int, totals: dict, epoch: int = epoch, best=best) -> None:
+            cut = {"epoch": epoch, "step": steps_done, "totals": totals,
+                   "elapsed_s": time.perf_counter() - started}  # fmt: skip
+            _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch - 1, history,
+                        best, cut)  # fmt: skip
+
+        options.checkpoint_s, options.on_checkpoint = checkpoint_s, save_partial
         trained = train_one_epoch(
             net, train_loader, step, optimizer, scaler, options, model.parameters()
         )
@@ -406,7 +428,11 @@ def _save_best(model, dataset, data_info, config, out: Path, row: dict) -> None:
     save_checkpoint(model, card, out / "best")
 
 
-def _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best) -> None:
+def _save_state(
+    out, model, optimizer, scheduler, scaler, aug_rng, epoch, history, best, partial=None
+) -> None:
+    """``last.pt``: after ``epoch`` (0-based), or within the next one when ``partial`` says
+    how far it got."""
     state = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -418,6 +444,8 @@ def _save_state(out, model, optimizer, scheduler, scaler, aug_rng, epoch, histor
         "history": json.dumps(history),
         "best": json.dumps(best),
     }
+    if partial:
+        state["partial"] = json.dumps(partial)
     tmp = out / "last.pt.tmp"
     torch.save(state, tmp)
     os.replace(tmp, out / "last.pt")
