@@ -81,3 +81,13 @@ def test_rates_too_low_for_the_shortest_window_are_dropped(tmp_path):
         tmp_path / "ds", 2, 5, recipe=recipe, frontend=frontend, workers=1, progress=False
     )
     assert SpectrogramDataset(result.path).meta["recipe"]["capture_rates"] == [7.68e6]
+
+
+def test_eval_slices_a_ranged_set_by_window_bands():
+    from rfclassify.training.evaluate import window_bands
+
+    fixed = np.array([20.0, 20.0, np.nan])
+    assert window_bands(fixed) is fixed  # one length: sliced as it is
+    bands = window_bands(np.array([10.0, 12.5, 15.0, 20.0, 24.5, 30.0, 40.0, *np.arange(11, 20)]))
+    assert list(bands[:7]) == ["< 12.5 ms", "12.5-17.5 ms", "12.5-17.5 ms", "17.5-25 ms",
+                               "17.5-25 ms", "25-35 ms", ">= 35 ms"]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,23 @@ def check_compatible(card: ModelCard, dataset: SpectrogramDataset) -> None:
         )
 
 
+WINDOW_BANDS_MS = (12.5, 17.5, 25.0, 35.0)  # bands around 10, 15, 20, 30 and 40 ms
+
+
+def window_bands(window_ms: np.ndarray) -> np.ndarray:
+    """A dataset's window lengths as a slicing column: the lengths themselves when there are
+    few (one for a fixed frontend), else bands around 10, 15, 20, 30 and 40 ms."""
+    values = np.unique(window_ms[np.isfinite(window_ms)])
+    if len(values) <= 8:
+        return window_ms
+    edges = (0.0, *WINDOW_BANDS_MS, np.inf)
+    names = [f"{lo:g}-{hi:g} ms" for lo, hi in itertools.pairwise(edges)]
+    names[0], names[-1] = f"< {edges[1]:g} ms", f">= {edges[-2]:g} ms"
+    band = np.digitize(window_ms, edges[1:-1])
+    known = np.isfinite(window_ms)
+    return np.array([names[b] if ok else "" for b, ok in zip(band, known, strict=True)], object)
+
+
 def evaluate(
     predictor: Predictor,
     dataset: SpectrogramDataset,
@@ -82,6 +100,8 @@ def evaluate(
     preds = probs.argmax(1)
     labels = dataset.labels
     table = dataset.table
+    if "window_ms" in table:
+        table["window_ms"] = window_bands(table["window_ms"])
     names = dataset.classes
     snr = table["snr_db"]
     positive = np.isfinite(snr) & (snr >= 0)
