@@ -145,11 +145,13 @@ def _templates(m: int) -> tuple[np.ndarray, np.ndarray, float]:
     return conj.astype(np.complex64), mask, float(mask.mean())
 
 
-def pss_statistic(spectra: np.ndarray) -> np.ndarray:
-    """(B, 3, m - 127) normalised correlation power at every full-PSS lag of B band spectra."""
+def pss_statistic(spectra: np.ndarray, roots: tuple[int, ...] = (0, 1, 2)) -> np.ndarray:
+    """(B, len(roots), m - 127) normalised correlation power at every full-PSS lag of B band
+    spectra."""
     m = spectra.shape[-1]
     n_lags = m - 127
     conj, mask, share = _templates(m)
+    conj = conj[list(roots)]
     corr = sp_fft.ifft(spectra[:, None, :] * conj[None], axis=-1)[..., :n_lags]
     power = _power(sp_fft.ifft(spectra * mask, axis=-1))
     # local power over [t, t + 128) from 32-sample blocks: blocks t // 32 .. t // 32 + 4
