@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import coding
-from .lte_phy import BANDWIDTHS_RB, crs, gold_sequence, qpsk, symbols_per_slot
+from .lte_phy import BANDWIDTHS_RB, crs, gold_sequence, qpsk, smooth_channel, symbols_per_slot
 
 PBCH_E = {"normal": 1920, "extended": 1728}  # bits over four frames: 240 / 216 QPSK per frame
 MIB_BITS = 24
@@ -30,6 +30,7 @@ PHICH_RESOURCES = ("1/6", "1/2", "1", "2")
 PHICH_DURATIONS = ("normal", "extended")
 PORT_MASKS = {1: 0x0000, 2: 0xFFFF, 4: 0x5555}  # TS 36.212 Table 5.3.1.1-1
 PORTS = (1, 2, 4)
+PILOT_SMOOTHING = 5  # pilots (15 subcarriers) a channel estimate is averaged over
 
 
 def mib_bits(
@@ -137,8 +138,9 @@ def channel_estimate(grid: np.ndarray, pci: int, cp: str) -> tuple[np.ndarray, f
     """(4, 72) channel of each port on the central subcarriers and the noise variance per RE.
 
     The reference signals of the whole subframe are averaged in time per subcarrier (the
-    channel taken as still over 1 ms once the frequency is corrected), smoothed over three
-    neighbouring pilots and interpolated linearly in frequency."""
+    channel taken as still over 1 ms once the frequency is corrected), smoothed over
+    ``PILOT_SMOOTHING`` neighbouring pilots (3 subcarriers apart) about their common phase
+    slope and interpolated linearly in frequency."""
     n_symb = symbols_per_slot(cp)
     h = np.zeros((4, 72), dtype=complex)
     residual = []
@@ -156,14 +158,13 @@ def channel_estimate(grid: np.ndarray, pci: int, cp: str) -> tuple[np.ndarray, f
                 cnt[k] += 1
         pk = np.flatnonzero(cnt)
         raw = acc[pk] / cnt[pk]
-        smooth = np.convolve(raw, np.ones(3) / 3, mode="same")
-        smooth[0] = (raw[0] + raw[1]) / 2
-        smooth[-1] = (raw[-1] + raw[-2]) / 2
+        smooth = smooth_channel(raw, pk, PILOT_SMOOTHING)
         h[port] = np.interp(k_all, pk, smooth.real) + 1j * np.interp(k_all, pk, smooth.imag)
         if port == 0:
-            # raw - smooth over three: the pilot noise times (2/3)^2 + 2 (1/3)^2 = 2/3; raw
-            # itself averages cnt pilots
-            residual.append(np.mean(np.abs(raw - smooth) ** 2 * cnt[pk]) * 1.5)
+            # raw - smooth keeps 1 - 1/W of the pilot noise; raw averages cnt pilots
+            residual.append(
+                np.mean(np.abs(raw - smooth) ** 2 * cnt[pk]) / (1 - 1 / PILOT_SMOOTHING)
+            )
     return h, float(max(residual[0], 1e-12))
 
 

@@ -154,3 +154,25 @@ def crs(cell_id: int, port: int, ns: int, symbol: int, cp: str, n_rb: int = 6):
     m = np.arange(2 * n_rb)
     k = 6 * m + (v + cell_id % 6) % 6
     return k, _crs_sequence(cell_id, ns, symbol, cp)[m + N_RB_MAX - n_rb]
+
+
+def smooth_channel(h: np.ndarray, k: np.ndarray, width: int, max_delay: float = 12) -> np.ndarray:
+    """Channel estimates ``h`` on ascending subcarriers ``k``, each averaged with its ``width``
+    nearest neighbours once the phase slope of a delay (up to ``max_delay`` samples of the
+    128-point FFT, e.g. a timing offset within the CP) is taken out, then the slope put back.
+
+    The delay is the one that maximises the coherent sum over every estimate (the strongest
+    path), which holds at SNRs where the phase step between neighbours is lost in noise."""
+    h = np.asarray(h, dtype=complex)
+    k = np.asarray(k)
+    if h.size < 2:
+        return h
+    delays = np.linspace(-max_delay, max_delay, 8 * int(np.ceil(max_delay)) + 1)
+    steer = np.exp(-2j * np.pi * np.outer(delays, k) / SEARCH_NFFT)
+    best = delays[int(np.argmax(np.abs(steer @ h)))]
+    turn = np.exp(2j * np.pi * best * k / SEARCH_NFFT)
+    g = h / turn
+    kernel = np.ones(min(width, h.size))
+    num = np.convolve(g, kernel, mode="same")
+    den = np.convolve(np.ones(h.size), kernel, mode="same")
+    return num / den * turn

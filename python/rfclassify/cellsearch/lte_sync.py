@@ -21,9 +21,19 @@ import numpy as np
 from scipy import fft as sp_fft
 from scipy import stats
 
-from .lte_phy import CPS, DUPLEXES, HALF_FRAME, SCS, SEARCH_NFFT, SEARCH_RATE, sss_lead
+from .lte_phy import (
+    CPS,
+    DUPLEXES,
+    HALF_FRAME,
+    SCS,
+    SEARCH_NFFT,
+    SEARCH_RATE,
+    smooth_channel,
+    sss_lead,
+)
 
 PSS_ROOTS = (25, 29, 34)  # Table 6.11.1.1-1
+SSS_SMOOTHING = 15  # subcarriers the PSS's channel estimate is averaged over for the SSS
 PSS_BINS = np.concatenate([np.arange(-31, 0), np.arange(1, 32)])  # d(0..61) on FFT bins
 
 
@@ -265,13 +275,6 @@ def symbol_fft(y: np.ndarray, start: int, bins: np.ndarray) -> np.ndarray:
     return np.fft.fft(y[start : start + SEARCH_NFFT])[bins % SEARCH_NFFT] / np.sqrt(SEARCH_NFFT)
 
 
-def _smooth(h: np.ndarray, width: int = 5) -> np.ndarray:
-    kernel = np.ones(width) / width
-    num = np.convolve(h, kernel, mode="same")
-    den = np.convolve(np.ones(h.size), kernel, mode="same")
-    return num / den
-
-
 @dataclass(frozen=True)
 class SssResult:
     n_id_1: int
@@ -296,7 +299,8 @@ def detect_sss(
     channels = {}
     for j, t in enumerate(lags):
         if t - backoff >= 0 and t - backoff + SEARCH_NFFT <= y.size:
-            channels[j] = _smooth(symbol_fft(y, t - backoff, PSS_BINS) * np.conj(pss))
+            raw = symbol_fft(y, t - backoff, PSS_BINS) * np.conj(pss)
+            channels[j] = smooth_channel(raw, PSS_BINS, SSS_SMOOTHING)
     for duplex in DUPLEXES:
         for cp in CPS:
             lead = sss_lead(duplex, cp)
