@@ -2,5 +2,6 @@
 decoded MIB. A second opinion beside the neural classifier; no GNU Radio here."""
 
 from .cell import Cell
+from .lte_search import search_lte
 
-__all__ = ["Cell"]
+__all__ = ["Cell", "search_lte"]
