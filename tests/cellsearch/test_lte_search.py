@@ -8,8 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from rfclassify.cellsearch import Cell
-from rfclassify.cellsearch import search_lte
+from rfclassify.cellsearch import Cell, search_lte
 from rfclassify.cellsearch.lte_search import frequency_hypotheses
 from rfclassify.cellsearch.lte_transmitter import LteTxConfig, awgn, lte_transmit, shift
 
