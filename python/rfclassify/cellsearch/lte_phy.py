@@ -156,6 +156,14 @@ def crs(cell_id: int, port: int, ns: int, symbol: int, cp: str, n_rb: int = 6):
     return k, _crs_sequence(cell_id, ns, symbol, cp)[m + N_RB_MAX - n_rb]
 
 
+@lru_cache(maxsize=256)
+def _steering(k: tuple[int, ...], max_delay: float) -> tuple[np.ndarray, np.ndarray]:
+    delays = np.linspace(-max_delay, max_delay, 8 * int(np.ceil(max_delay)) + 1)
+    steer = np.exp(-2j * np.pi * np.outer(delays, np.array(k)) / SEARCH_NFFT)
+    steer.flags.writeable = False
+    return delays, steer
+
+
 def smooth_channel(h: np.ndarray, k: np.ndarray, width: int, max_delay: float = 12) -> np.ndarray:
     """Channel estimates ``h`` on ascending subcarriers ``k``, each averaged with its ``width``
     nearest neighbours once the phase slope of a delay (up to ``max_delay`` samples of the
@@ -167,8 +175,7 @@ def smooth_channel(h: np.ndarray, k: np.ndarray, width: int, max_delay: float = 
     k = np.asarray(k)
     if h.size < 2:
         return h
-    delays = np.linspace(-max_delay, max_delay, 8 * int(np.ceil(max_delay)) + 1)
-    steer = np.exp(-2j * np.pi * np.outer(delays, k) / SEARCH_NFFT)
+    delays, steer = _steering(tuple(int(v) for v in k), float(max_delay))
     best = delays[int(np.argmax(np.abs(steer @ h)))]
     turn = np.exp(2j * np.pi * best * k / SEARCH_NFFT)
     g = h / turn
