@@ -4,7 +4,7 @@ For each SCS (15 and 30 kHz; cases A, B and C):
 
 1. Where: with a known centre frequency, every GSCN point of the synchronisation raster
    (TS 38.104 §5.4.3.1) whose SSB fits inside the capture, each at a few CFO hypotheses (steps
-   of SCS/3 up to ``cfo_max_hz``); without one, every offset at steps of SCS/3.
+   of SCS/3 up to ``cfo_max_hz``); without one, every offset at steps of SCS/2.
 2. PSS: one FFT of the capture; for each offset the 256 x SCS band around it is cut out of
    that spectrum (a brick-wall decimation), and correlated with the three PSS. The metric is the
    normalised correlation rho^2 against the PSS band's energy under the template, which for
@@ -71,7 +71,8 @@ def _offsets(fs: float, scs: float, center_freq: float | None, cfo_max: float):
         return []
     step = scs / 3
     cfos = np.arange(-round(cfo_max / step), round(cfo_max / step) + 1) * step
-    if center_freq is None:
+    if center_freq is None:  # SCS/2 steps: at most SCS/4 off, a 0.9 dB loss
+        step = scs / 2
         grid = np.arange(-np.floor(edge / step), np.floor(edge / step) + 1) * step
         return [(float(f), None, 0.0) for f in grid]
     out = []
@@ -81,54 +82,64 @@ def _offsets(fs: float, scs: float, center_freq: float | None, cfo_max: float):
     return out
 
 
-def _pss_candidates(x, fs, scs, offsets, pss_pfa, batch=32):
+def _pss_candidates(x, fs, scs, offsets, pss_pfa, max_found=4000):
     """PSS peaks above threshold: (rho^2, offset index, N_ID^(2), lag) after suppression of
-    each peak's neighbours, strongest first; and the spectrum etc. for the later stages."""
+    each peak's neighbours, strongest first; and the spectrum, bin spacing, decimated bins and
+    threshold for the later stages (None when the capture is shorter than an SSB)."""
     fs_dec = N_FFT * scs
     unit = round(fs) // gcd(round(fs), round(fs_dec))
     length = ceil(x.size / unit) * unit
-    spec = sfft.fft(x, n=length, workers=2)
+    spec = sfft.fft(x.astype(np.complex64), n=length, workers=2)
     l_dec = round(length * fs_dec / fs)
     df = fs / length
     m = np.fft.fftfreq(l_dec, 1 / l_dec).astype(np.int64)  # signed decimated bins
     f_m = m * df
-    band = (f_m >= -65.5 * scs) & (f_m <= 63.5 * scs)
-    tmpl = np.zeros((3, l_dec), dtype=np.complex128)
+    band = ((f_m >= -65.5 * scs) & (f_m <= 63.5 * scs)).astype(np.float32)
+    tmpl = np.zeros((3, l_dec), dtype=np.complex64)
     tmpl[:, :N_FFT] = pss_templates(N_FFT)
-    tconj = np.conj(sfft.fft(tmpl, axis=1))
+    tconj = np.conj(sfft.fft(tmpl, axis=1)).astype(np.complex64)
     shifts = np.array([round(f / df) for f, _, _ in offsets], dtype=np.int64)
     lags = np.arange(CP + _ADVANCE, l_dec - _SSB_SPAN)
     if lags.size == 0:
         return None
     n_tests = max(1, lags.size * 3 * len(set(shifts.tolist())) // 2)
     thr = _beta_threshold(pss_pfa / n_tests, _PSS_DOF)
-    found = []
+    batch = max(1, int(2_000_000 // l_dec))
+    vals, rows_all, n2_all, lag_all = [], [], [], []
     for b0 in range(0, shifts.size, batch):
         sh = shifts[b0 : b0 + batch]
         xb = spec[(sh[:, None] + m[None, :]) % length] * band
         yb = sfft.ifft(xb, axis=1, workers=2)
-        cum = np.concatenate([np.zeros((sh.size, 1)), np.cumsum(np.abs(yb) ** 2, axis=1)], 1)
+        cum = np.zeros((sh.size, l_dec + 1))
+        np.cumsum(np.abs(yb) ** 2, axis=1, out=cum[:, 1:])
         energy = cum[:, lags + N_FFT] - cum[:, lags]
         energy += 1e-6 * energy.max(axis=1, keepdims=True) + 1e-30  # silent stretches
         corr = sfft.ifft(xb[:, None, :] * tconj[None], axis=2, workers=2)[:, :, lags]
         rho = np.abs(corr) ** 2 / energy[:, None, :]
-        rows, nid2s, cols = np.nonzero(rho > thr)
-        for r, n2, c in zip(rows, nid2s, cols, strict=True):
-            v = rho[r, n2, c]
-            if (c > 0 and rho[r, n2, c - 1] > v) or (c + 1 < lags.size and rho[r, n2, c + 1] > v):
-                continue
-            found.append((float(v), b0 + int(r), int(n2), int(lags[c])))
-    found.sort(reverse=True)
+        peak = rho > thr
+        peak[:, :, 1:] &= rho[:, :, 1:] >= rho[:, :, :-1]
+        peak[:, :, :-1] &= rho[:, :, :-1] > rho[:, :, 1:]
+        r, n2, c = np.nonzero(peak)
+        vals.append(rho[r, n2, c])
+        rows_all.append(r + b0)
+        n2_all.append(n2)
+        lag_all.append(lags[c])
+    if not vals:
+        return [], spec, df, m, thr
+    v, r, n2, lag = (np.concatenate(a) for a in (vals, rows_all, n2_all, lag_all))
+    order = np.argsort(-v, kind="stable")[:max_found]
+    f_all = np.array([o[0] for o in offsets])
     kept: list[tuple[float, int, int, int]] = []
-    for cand in found:
-        _, oi, n2, lag = cand
-        f = offsets[oi][0]
+    for i in order:
+        f = f_all[r[i]]
         if any(
-            k[2] == n2 and abs(k[3] - lag) <= 4 and abs(offsets[k[1]][0] - f) <= 1.5 * scs
+            k[2] == n2[i] and abs(k[3] - lag[i]) <= 4 and abs(f_all[k[1]] - f) <= 1.5 * scs
             for k in kept
         ):
             continue
-        kept.append(cand)
+        kept.append((float(v[i]), int(r[i]), int(n2[i]), int(lag[i])))
+        if len(kept) >= 64:
+            break
     return kept, spec, df, m, thr
 
 
