@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from ._version import __version__
 from .commands import (
     bench,
+    cellsearch,
     classify,
     compare,
     dataset,
@@ -42,6 +43,7 @@ VERBS = (
     export,
     spectrogram,
     classify,
+    cellsearch,
     bench,
     listen,
     keys,
