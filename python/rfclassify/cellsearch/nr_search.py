@@ -152,7 +152,7 @@ def _l_max_order(center_freq: float | None, scs_khz: int) -> list[int]:
 
 def _decode(grid, pci, ibar, l_orders):
     """Try the PBCH for ī_SSB under each L_max: (payload, l_max, ssb_index, half_frame)."""
-    est, noise = channel_estimate(grid, pci, ibar)
+    est, noise, _ = channel_estimate(grid, pci, ibar)
     llr = pbch_llrs(grid, est, noise, pci)
     tried = set()
     for l_max in l_orders:
@@ -227,6 +227,8 @@ def search_nr(
                 continue
             pci = 3 * nid1 + nid2
             ibar, dmrs_scores = detect_ibar(grid, pci)
+            turn = channel_estimate(grid, pci, ibar)[2]  # DM-RS phase, symbol 1 to 3
+            fine += turn / (2 * np.pi * 2 * (N_FFT + CP) / fs_dec)
             payload, l_max, ssb_index, hf = _decode(
                 grid, pci, ibar, _l_max_order(center_freq, scs_k)
             )

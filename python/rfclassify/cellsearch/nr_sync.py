@@ -139,8 +139,9 @@ def detect_ibar(grid: np.ndarray, pci: int, group: int = 4) -> tuple[int, np.nda
     return int(np.argmax(scores)), scores / (np.sum(np.abs(y) ** 2) * group + 1e-30)
 
 
-def channel_estimate(grid: np.ndarray, pci: int, ibar: int) -> tuple[np.ndarray, float]:
-    """Channel on all 4 x 240 REs from the PBCH DM-RS, and the noise variance per RE.
+def channel_estimate(grid: np.ndarray, pci: int, ibar: int) -> tuple[np.ndarray, float, float]:
+    """Channel on all 4 x 240 REs from the PBCH DM-RS, the noise variance per RE, and the
+    common phase advance (rad) from symbol 1 to symbol 3 (a residual CFO).
 
     The timing ramp and each symbol's common phase (residual CFO) are removed, the three
     symbols averaged, smoothed over 5 DM-RS (20 subcarriers), interpolated in frequency, and
@@ -169,7 +170,7 @@ def channel_estimate(grid: np.ndarray, pci: int, ibar: int) -> tuple[np.ndarray,
         est[s] = flat * np.exp(1j * (ramp_rate * all_k + phase[s]))
     resid = grid[lay["dmrs"]] * np.conj(dmrs_sequence(pci, ibar)) - est[lay["dmrs"]]
     noise = float(np.mean(np.abs(resid) ** 2)) * 1.25 + 1e-12  # the fit soaks up some noise
-    return est, noise
+    return est, noise, phase[3] - phase[1]
 
 
 def pbch_llrs(grid: np.ndarray, est: np.ndarray, noise: float, pci: int) -> np.ndarray:
