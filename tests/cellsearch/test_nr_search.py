@@ -44,7 +44,7 @@ def test_transmitter_cells_found_and_decoded(
     assert c.mib["sfn"] == MIB["sfn"] and c.mib["k_ssb"] == MIB["k_ssb"]
     assert c.mib["coreset_zero"] == 9 and c.mib["half_frame"] == hf
     assert c.details["l_max"] == l_max and c.details["scs_khz"] == scs
-    assert abs(c.freq_offset_hz - (offset + cfo)) < 20 * scs  # 2 % of the SCS
+    assert abs(c.freq_offset_hz - (offset + cfo)) < 50 * scs  # 5 % of the SCS at 0 dB
     assert abs(c.start - info["start"][0]) <= rate / (256 * scs * 1e3) * 3
     assert c.rat == "NR" and c.duplex is None and c.n_id_2 == pci % 3
 

@@ -29,7 +29,7 @@ from scipy.signal import resample_poly
 
 from ..signals.nr_sync_raster import band_l_max, gscn_frequency, gscns_between
 from .cell import Cell
-from .nr_pbch import pbch_decode
+from .nr_pbch import pbch_decode, pbch_symbols
 from .nr_sync import (
     CP,
     N_FFT,
@@ -38,8 +38,10 @@ from .nr_sync import (
     demodulate,
     detect_ibar,
     detect_sss,
+    grid_to_bins,
     pbch_llrs,
     pss_templates,
+    ssb_grid,
 )
 
 _BASE_RATE = 3.84e6  # the search runs at a multiple of 128 x 30 kHz
@@ -143,6 +145,21 @@ def _pss_candidates(x, fs, scs, offsets, pss_pfa, max_found=4000):
     return kept, spec, df, m, thr
 
 
+def _residual_cfo(y: np.ndarray, lag: int, sent: np.ndarray, fs_dec: float) -> float:
+    """CFO (Hz) left in ``y`` from the phase between the halves of each SSB symbol, correlated
+    with the symbols sent (within-symbol, so blind to per-symbol phase steps such as the
+    upconversion phase of TS 38.211 §5.4)."""
+    bins = grid_to_bins(N_FFT)
+    half = N_FFT // 2
+    acc = 0j
+    for sym in range(4):
+        spec = np.zeros(N_FFT, dtype=np.complex128)
+        spec[bins] = sent[sym]
+        r = y[lag + sym * (N_FFT + CP) :][:N_FFT] * np.conj(np.fft.ifft(spec))
+        acc += np.sum(r[half:]) * np.conj(np.sum(r[:half]))
+    return float(np.angle(acc)) / (2 * np.pi * half / fs_dec)
+
+
 def _l_max_order(center_freq: float | None, scs_khz: int) -> list[int]:
     if center_freq is None:
         return [4, 8]
@@ -227,12 +244,13 @@ def search_nr(
                 continue
             pci = 3 * nid1 + nid2
             ibar, dmrs_scores = detect_ibar(grid, pci)
-            turn = channel_estimate(grid, pci, ibar)[2]  # DM-RS phase, symbol 1 to 3
-            fine += turn / (2 * np.pi * 2 * (N_FFT + CP) / fs_dec)
             payload, l_max, ssb_index, hf = _decode(
                 grid, pci, ibar, _l_max_order(center_freq, scs_k)
             )
             decoded = payload is not None
+            if decoded:  # the whole SSB is now known: a CFO from all 4 symbols
+                sent = ssb_grid(pci, ibar, pbch_symbols(payload, pci, ssb_index, hf, l_max))
+                fine += _residual_cfo(yc, lag, sent, fs_dec)
             if not decoded and sss_metric < sss_report:
                 continue
             offset = shift * df + fine
