@@ -13,11 +13,11 @@ REAL = Path(__file__).resolve().parents[2] / ".." / "shared" / "real-captures"
 pytestmark = pytest.mark.skipif(not REAL.is_dir(), reason="../shared/real-captures is absent")
 
 
-def _search(name, seconds=None, center=True):
+def _search(name, seconds=None, center=True, **kw):
     rec = open_recording(REAL / f"{name}.sigmf-meta")
     count = None if seconds is None else min(rec.num_samples, round(seconds * rec.sample_rate))
     x = rec.read(0, count)
-    return search_nr(x, rec.sample_rate, rec.center_freq if center else None)
+    return search_nr(x, rec.sample_rate, rec.center_freq if center else None, **kw)
 
 
 def test_operator_n1_ssb_pci_191_mib_decoded():
@@ -40,7 +40,7 @@ def test_gnb_n3_ssb_pci_500_mib_decoded():
 
 
 def test_blind_search_finds_the_operator_cell_too():
-    cells = _search("nr_fdd_n1_2135MHz_operator_ssb_1ms", center=False)
+    cells = _search("nr_fdd_n1_2135MHz_operator_ssb_1ms", center=False, scs_khz=(15,))
     assert cells and cells[0].decoded and cells[0].pci == 191
 
 
