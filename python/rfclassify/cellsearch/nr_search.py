@@ -104,7 +104,7 @@ def _pss_candidates(x, fs, scs, offsets, pss_pfa, max_found=4000):
     lags = np.arange(CP + _ADVANCE, l_dec - _SSB_SPAN)
     if lags.size == 0:
         return None
-    n_tests = max(1, lags.size * 3 * len(set(shifts.tolist())) // 2)
+    n_tests = max(1, lags.size * 3 * len(set(shifts.tolist())))
     thr = _beta_threshold(pss_pfa / n_tests, _PSS_DOF)
     batch = max(1, int(2_000_000 // l_dec))
     vals, rows_all, n2_all, lag_all = [], [], [], []
