@@ -44,6 +44,14 @@ def test_the_table_names_the_cell_and_its_mib(capsys):
     assert first.split()[:3] == ["LTE", "360", "FDD"] and "50 RB" in first
 
 
+@needs_real
+def test_an_nr_ssb_gives_its_pci_ssb_index_and_mib(capsys):
+    code, out, _ = run(capsys, REAL / "nr_fdd_n3_1842MHz_gnb_ssb_1ms.sigmf-meta", "--rat", "nr")
+    assert code == 0
+    first = out.splitlines()[1]
+    assert first.split()[:2] == ["NR", "500"] and "CORESET#0 6" in first
+
+
 def test_noise_gives_nothing_on_stdout_and_one_line_on_stderr(capsys, tmp_path):
     rng = np.random.default_rng(1)
     noise = (rng.standard_normal(76_800) + 1j * rng.standard_normal(76_800)) * 0.01

@@ -95,8 +95,10 @@ def _mib_text(cell) -> str:
     if cell.rat == "LTE":
         rb, sfn = mib.get("dl_bandwidth_rb"), mib.get("sfn")
         return f"{rb} RB, SFN {sfn}, PHICH {mib.get('phich_resource')}"
-    keys = ("sfn", "scs_common_khz", "k_ssb", "pdcch_config_sib1")
-    return ", ".join(f"{k} {mib[k]}" for k in keys if k in mib) or json.dumps(mib)
+    return (
+        f"SFN {mib.get('sfn')}, SCS common {mib.get('subcarrier_spacing_common_khz')} kHz, "
+        f"k_SSB {mib.get('k_ssb')}, CORESET#0 {mib.get('coreset_zero')}"
+    )
 
 
 def table(cells, sample_rate: float, first: int = 0) -> str:
