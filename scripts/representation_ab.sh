@@ -4,7 +4,7 @@
 # noise battery and the real captures. Every step is skipped when its result exists, so a cut
 # run continues where it stopped: run it again. The table: scripts/representation_table.py.
 #
-#   ROOT=/work/data/ab scripts/representation_ab.sh          # ~3 h on 2 cores
+#   ROOT=/work/data/ab scripts/representation_ab.sh   # ~40 min per variant (2 seeds) on 2 cores
 #
 # Variants: base (128 x 128, standardised: the shipped frontend), rows256 (256 x 256: twice
 # the frequency rows; the models are square, so twice the columns too), median (dB above the
@@ -16,8 +16,8 @@ RFC=${RFC:-.venv/bin/rfclassify}
 ROOT=${ROOT:-data/ab}
 N_TRAIN=${N_TRAIN:-4000}
 N_VAL=${N_VAL:-1000}
-EPOCHS=${EPOCHS:-6}
-MODEL=${MODEL:-vim_ultralight}
+EPOCHS=${EPOCHS:-10}
+MODEL=${MODEL:-mobilevit_xxs}  # twice Vim's training speed on a CPU
 SEEDS=${SEEDS:-"1 2"}
 VARIANTS=${VARIANTS:-"base median peak rows256 base-decayall"}
 
@@ -54,7 +54,7 @@ done
 for v in $VARIANTS; do
   for s in $SEEDS; do
     d=$(data_of "$v")
-    run=$ROOT/$v/run-s$s
+    run=$ROOT/$v/runs/$MODEL-s$s
     if [ ! -f "$run/summary.json" ]; then
       echo "== $v: training $MODEL, seed $s"
       resume=()
@@ -78,4 +78,4 @@ for v in $VARIANTS; do
     fi
   done
 done
-.venv/bin/python scripts/representation_table.py "$ROOT" $VARIANTS
+.venv/bin/python scripts/representation_table.py "$ROOT" "$MODEL" $VARIANTS

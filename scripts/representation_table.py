@@ -1,7 +1,7 @@
 """The representation A/B table (scripts/representation_ab.sh): one row per variant, every
 figure as the mean of the seeds with each seed's value beside it, in Markdown.
 
-    .venv/bin/python scripts/representation_table.py ROOT base median peak rows256
+    .venv/bin/python scripts/representation_table.py ROOT MODEL base median peak rows256
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ def _cell(values: list[float]) -> str:
     return f"**{100 * statistics.mean(values):.1f}** ({each})"
 
 
-def table(root: Path, variants: list[str]) -> str:
+def table(root: Path, model: str, variants: list[str]) -> str:
     head = ["variant", *(name for name, _ in COLUMNS), "train s (each)"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for variant in variants:
-        runs = sorted((root / variant).glob("run-s*"))
+        runs = sorted((root / variant / "runs").glob(f"{model}-s*"))
         done = [
             r for r in runs if (r / "eval-val.json").exists() and (r / "eval-suite.json").exists()
         ]
@@ -55,12 +55,12 @@ def table(root: Path, variants: list[str]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2:
+    if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
-    root = Path(argv[0])
-    text = table(root, argv[1:])
-    (root / "ab-table.md").write_text(text + "\n")
+    root, model = Path(argv[0]), argv[1]
+    text = table(root, model, argv[2:])
+    (root / f"ab-table-{model}.md").write_text(text + "\n")
     print(text)
     return 0
 

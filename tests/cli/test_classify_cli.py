@@ -190,7 +190,7 @@ def test_a_short_recording_takes_a_window_length_the_model_was_trained_on(capsys
     meta = write_recording(tmp_path / "blip.sigmf-meta", lte[: round(0.009 * RATE)], RATE)
     code, _, err = classify(capsys, meta, "--model", ranged, "--backend", "torch")
     assert code == 1
-    _one_line_error(err, "fewer than one 20 ms window", "trained on 10-40 ms")
+    _one_line_error(err, "fewer than one 20 ms window", "trained on 10-40 ms windows")
 
 
 def test_missing_and_unreadable_files_give_one_line(capsys, tmp_path):

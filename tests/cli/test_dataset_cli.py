@@ -97,3 +97,21 @@ def test_bad_input_is_one_line_and_the_right_exit_code(dataset, tmp_path):
     assert proc.returncode == 1 and "unknown recipe key 'snr'" in proc.stderr
     proc = rf("dataset", "info", tmp_path)
     assert proc.returncode == 1 and "not a dataset" in proc.stderr
+
+
+def test_a_suite_is_built_for_and_scores_a_checkpoint(tmp_path):
+    from pathlib import Path
+
+    checkpoint = Path(__file__).resolve().parents[2] / "models" / "vim-lte-nr.safetensors"
+    suite = tmp_path / "suite"
+    rf("dataset", "suite", "--out", suite, "--model", checkpoint, "--only", "noise_battery",
+       "--quiet", check=True)  # fmt: skip
+    proc = rf("eval", checkpoint, "--suite", suite, "--max-windows", 1, "--json", "--quiet",
+              check=True)  # fmt: skip
+    result = json.loads(proc.stdout)
+    (row,) = result["sets"]
+    assert row["name"] == "noise_battery" and row["windows"] >= 40
+    assert result["window_ms"] == 20.0
+    proc = rf("dataset", "suite", "--out", tmp_path / "s10", "--model", checkpoint,
+              "--window-ms", 10, "--only", "noise_battery")  # fmt: skip
+    assert proc.returncode == 1 and "trained on 20 ms windows, not 10 ms" in proc.stderr

@@ -242,8 +242,7 @@ def _classify(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 "it was trained on"
             )
     if rec.num_samples < stream.window:
-        trained = engine.card.trained_window_ms()
-        what = f" (it was trained on {trained[0]:g}-{trained[1]:g} ms)" if trained else ""
+        what = f" (it was trained on {engine.card.trained_window_text()} windows)"
         raise RfclassifyError(
             f"{name}: {rec.num_samples} samples, fewer than one "
             f"{stream.window / rec.sample_rate * 1e3:g} ms window ({stream.window} samples)"

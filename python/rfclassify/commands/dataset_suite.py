@@ -68,7 +68,7 @@ def register(actions: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..datasets.suite import DEFAULT_REAL_CAPTURES, build_suite, suite_sets
     from ..inference.backends import read_card
-    from ..inference.resolve import resolve_model
+    from ..inference.resolve import backend_for, resolve_model
 
     if args.list:
         for item in suite_sets():
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise RfclassifyError("give the suite folder: --out DIR (or --list to see the sets)")
-    path = resolve_model(args.model)
+    path = resolve_model(args.model, backend_for(args.model))
     card = read_card(path)
     frontend = card.frontend_config()
     if args.window_ms is not None:
@@ -85,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise RfclassifyError(str(exc)) from None
         if not card.serves(frontend):
-            lo, hi = card.trained_window_ms() or (frontend.window_ms, frontend.window_ms)
             raise RfclassifyError(
-                f"{path} was trained on {lo:g}-{hi:g} ms windows, not {args.window_ms:g} ms"
+                f"{path} was trained on {card.trained_window_text()} windows, "
+                f"not {args.window_ms:g} ms"
             )
 
     def say(text: str) -> None:

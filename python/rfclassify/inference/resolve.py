@@ -41,6 +41,11 @@ def shipped_models() -> dict[str, Path]:
     return found
 
 
+def backend_for(spec: str | Path) -> str:
+    """The backend that runs ``spec`` as given: torch for a checkpoint, else ONNX Runtime."""
+    return "torch" if Path(spec).suffix == ".safetensors" else "onnxruntime"
+
+
 def resolve_model(spec: str, backend: str = "onnxruntime") -> Path:
     """The file ``backend`` loads for ``spec``: a shipped name, or an existing file's path."""
     if backend not in _SUFFIX:

@@ -87,6 +87,14 @@ class ModelCard:
         window = self.frontend_config().window_ms
         return None if window is None else (window, window)
 
+    def trained_window_text(self) -> str:
+        """``"20 ms"`` or ``"10-40 ms"``: the trained lengths, for messages."""
+        trained = self.trained_window_ms()
+        if trained is None:
+            return f"{self.frontend_config().window_samples}-sample"
+        lo, hi = trained
+        return f"{lo:g} ms" if lo == hi else f"{lo:g}-{hi:g} ms"
+
     def serves(self, frontend: FrontendConfig) -> bool:
         """Whether images made by ``frontend`` are what the model was trained on: its own
         frontend, or that frontend at another window length within ``trained_window_ms``."""

@@ -117,11 +117,12 @@ def evaluate_suite(
 ) -> dict[str, Any]:
     """Every set of the suite scored; ``model`` is a shipped name or a model file."""
     from ..inference import Classifier
-    from ..inference.resolve import resolve_model
+    from ..inference.resolve import backend_for, resolve_model
 
     suite = Path(suite)
     index = load_suite(suite)
-    path = resolve_model(model)
+    backend = backend_for(model)
+    path = resolve_model(model, backend)
     predictor = Predictor(path)
     frontend = FrontendConfig.from_dict(index["frontend"])
     if not predictor.card.serves(frontend):
@@ -138,7 +139,7 @@ def evaluate_suite(
         if item["kind"] == "dataset":
             row |= _dataset_row(predictor, suite / item["path"], batch, progress)
         else:
-            classifier = classifier or Classifier(str(path), window_ms=frontend.window_ms)
+            classifier = classifier or Classifier(str(path), backend, window_ms=frontend.window_ms)
             root = suite / item["path"]
             row |= _recordings_row(classifier, root, suite / item["path"] / item["index"],
                                    max_windows)  # fmt: skip
