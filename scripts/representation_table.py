@@ -50,7 +50,8 @@ def table(root: Path, model: str, variants: list[str]) -> str:
         cells = [_cell([get(v, s) for v, s in evals]) for _, get in COLUMNS]
         seconds = [json.loads((r / "summary.json").read_text())["train_seconds"] for r in done]
         cells.append(" / ".join(f"{s:.0f}" for s in seconds))
-        lines.append(f"| {variant} ({len(done)} seeds) | " + " | ".join(cells) + " |")
+        seeds = f"{len(done)} seed" + ("s" if len(done) > 1 else "")
+        lines.append(f"| {variant} ({seeds}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
