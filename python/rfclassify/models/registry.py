@@ -99,8 +99,9 @@ def create_model(
         raise ValueError(f"num_classes must be >= 1, got {num_classes}")
     size = spec.img_size if img_size is None else int(img_size)
     chans = spec.in_chans if in_chans is None else int(in_chans)
-    if chans not in (1, 3):
-        raise ValueError(f"in_chans must be 1 or 3 (spectrogram planes), got {chans}")
+    if not 1 <= chans <= 8:
+        # 1 plane, 3 (replicated for RGB models), or 2 with an extra plane (FrontendConfig.planes)
+        raise ValueError(f"in_chans must be 1..8 (spectrogram planes), got {chans}")
     model = spec.builder(num_classes=num_classes, img_size=size, in_chans=chans, **overrides)
     model.rfclassify_spec = {  # what export and the model card need to rebuild it
         "name": name,
