@@ -48,7 +48,7 @@ def test_create_model_refuses_what_it_cannot_build():
     with pytest.raises(ValueError, match="unknown model 'vim_tiny'"):
         create_model("vim_tiny")
     with pytest.raises(ValueError, match="in_chans"):
-        create_model("vim_ultralight", in_chans=2)
+        create_model("vim_ultralight", in_chans=9)
     with pytest.raises(ValueError, match="num_classes"):
         create_model("vim_ultralight", num_classes=0)
 
