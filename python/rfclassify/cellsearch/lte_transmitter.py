@@ -18,19 +18,12 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal as sp_signal
 
+from ..signals.lte_frame import UL_DL_CONFIGS
 from .lte_pbch import mib_bits, pbch_codeword, pbch_frame_symbols, pbch_positions
 from .lte_phy import BANDWIDTHS_RB, SCS, cp_lengths, crs, symbols_per_slot
 from .lte_sync import pss_sequence, sss_sequence
 
-TDD_CONFIGS = (
-    "DSUUUDSUUU",
-    "DSUUDDSUUD",
-    "DSUDDDSUDD",
-    "DSUUUDDDDD",
-    "DSUUDDDDDD",
-    "DSUDDDDDDD",
-    "DSUUUDSUUD",
-)  # TS 36.211 Table 4.2-2
+TDD_CONFIGS = UL_DL_CONFIGS  # TS 36.211 Table 4.2-2, as the generator has it
 DWPTS = {"normal": 10, "extended": 8}  # downlink symbols of a special subframe (Table 4.2-1)
 
 
